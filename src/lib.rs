@@ -1,0 +1,16 @@
+//! zego-room: the room-connection layer of the ZEGO Express SDK, rebuilt in the open.
+//!
+//! Layers (see `docs/` and the README): [`core`] is a sans-I/O state machine per room; [`engine`]
+//! drives it over WebSockets and delivers events on one dispatcher thread; the room server
+//! (feature `server`) is in [`server`]. The wire format shared by both sides is [`protocol`].
+
+pub mod error_codes;
+pub mod protocol;
+pub mod types;
+
+#[cfg(feature = "server")]
+pub mod server;
+#[cfg(feature = "server")]
+pub mod token04;
+
+pub use types::*;

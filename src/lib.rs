@@ -4,7 +4,9 @@
 //! drives it over WebSockets and delivers events on one dispatcher thread; the room server
 //! (feature `server`) is in [`server`]. The wire format shared by both sides is [`protocol`].
 
+pub mod core;
 pub mod error_codes;
+pub mod events;
 pub mod protocol;
 pub mod types;
 
@@ -13,4 +15,5 @@ pub mod server;
 #[cfg(feature = "server")]
 pub mod token04;
 
+pub use events::{Event, Seq};
 pub use types::*;

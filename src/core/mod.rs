@@ -129,7 +129,7 @@ impl Core {
     }
 
     fn seq(&mut self) -> Seq {
-        self.next_seq = if self.next_seq >= i32::MAX { 1 } else { self.next_seq + 1 };
+        self.next_seq = self.next_seq.checked_add(1).unwrap_or(1);
         self.next_seq
     }
 

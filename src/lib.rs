@@ -5,6 +5,7 @@
 //! (feature `server`) is in [`server`]. The wire format shared by both sides is [`protocol`].
 
 pub mod core;
+pub mod engine;
 pub mod error_codes;
 pub mod events;
 pub mod protocol;
@@ -15,5 +16,6 @@ pub mod server;
 #[cfg(feature = "server")]
 pub mod token04;
 
+pub use engine::{EventHandler, RoomEngine};
 pub use events::{Event, Seq};
 pub use types::*;

@@ -1,0 +1,111 @@
+//! The one engine-owned thread that runs host callbacks, in order, never concurrently, with no
+//! engine lock held (so a callback may call back into the engine, or destroy it).
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle, ThreadId};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::EventHandler;
+use crate::events::Event;
+
+struct Queue {
+    events: VecDeque<Event>,
+    stopped: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+}
+
+pub(crate) struct Dispatcher {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    thread_id: ThreadId,
+}
+
+impl Dispatcher {
+    pub fn start(handler: Arc<dyn EventHandler>) -> std::io::Result<Dispatcher> {
+        let shared = Arc::new(Shared { queue: Mutex::new(Queue { events: VecDeque::new(), stopped: false }), ready: Condvar::new() });
+        let worker = shared.clone();
+        let thread = thread::Builder::new().name("zego-room-callbacks".into()).spawn(move || run(worker, handler))?;
+        let thread_id = thread.thread().id();
+        Ok(Dispatcher { shared, thread: Mutex::new(Some(thread)), thread_id })
+    }
+
+    pub fn push(&self, event: Event) {
+        let mut q = self.shared.queue.lock();
+        if !q.stopped {
+            q.events.push_back(event);
+            self.shared.ready.notify_one();
+        }
+    }
+
+    pub fn is_dispatcher_thread(&self) -> bool {
+        thread::current().id() == self.thread_id
+    }
+
+    /// No callback starts after this; when called outside a callback it also waits for the one
+    /// running now, so none runs after it returns. From inside a callback, the thread ends when
+    /// that callback returns. Queued events are dropped. The handler is released by the thread.
+    pub fn stop(&self) {
+        {
+            let mut q = self.shared.queue.lock();
+            q.stopped = true;
+            q.events.clear();
+            self.shared.ready.notify_one();
+        }
+        let handle = self.thread.lock().take();
+        if let Some(handle) = handle {
+            if !self.is_dispatcher_thread() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+fn run(shared: Arc<Shared>, handler: Arc<dyn EventHandler>) {
+    loop {
+        let event = {
+            let mut q = shared.queue.lock();
+            loop {
+                if q.stopped {
+                    return;
+                }
+                if let Some(e) = q.events.pop_front() {
+                    break e;
+                }
+                shared.ready.wait(&mut q);
+            }
+        };
+        // A host handler that throws must not take the engine down (contract §1.5, §3).
+        if catch_unwind(AssertUnwindSafe(|| deliver(&*handler, &event))).is_err() {
+            log::error!("an event handler panicked or threw while handling {event:?}; later events still arrive");
+        }
+    }
+}
+
+fn deliver(h: &dyn EventHandler, e: &Event) {
+    match e {
+        Event::RoomStateChanged { reason, error_code, extended_data, room_id } => {
+            h.on_room_state_changed(*reason, *error_code, extended_data, room_id)
+        }
+        Event::RoomStateUpdate { state, error_code, extended_data, room_id } => {
+            h.on_room_state_update(*state, *error_code, extended_data, room_id)
+        }
+        Event::RoomUserUpdate { update_type, users, room_id } => h.on_room_user_update(*update_type, users, room_id),
+        Event::RoomOnlineUserCountUpdate { count, room_id } => h.on_room_online_user_count_update(*count, room_id),
+        Event::RoomTokenWillExpire { remain_time_in_second, room_id } => {
+            h.on_room_token_will_expire(*remain_time_in_second, room_id)
+        }
+        Event::RoomLoginResult { error_code, extended_data, room_id, seq } => {
+            h.on_room_login_result(*error_code, extended_data, room_id, *seq)
+        }
+        Event::RoomLogoutResult { error_code, extended_data, room_id, seq } => {
+            h.on_room_logout_result(*error_code, extended_data, room_id, *seq)
+        }
+    }
+}

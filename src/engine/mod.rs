@@ -1,0 +1,159 @@
+//! The thread-safe engine: API calls from any thread go into the core under a short lock; the
+//! driver thread does the I/O; the dispatcher thread runs host callbacks in order.
+
+mod dispatcher;
+mod driver;
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+use crate::core::{Core, Output, Timings};
+use crate::error_codes::{ENGINE_NOT_CREATED, ILLEGAL_PARAM};
+use crate::events::Seq;
+use crate::types::*;
+use dispatcher::Dispatcher;
+use driver::DriverMsg;
+
+/// Receives the engine's events, on the engine's callback thread, one at a time, in order.
+/// Every method has an empty default, so implement only what you need. A handler may call any
+/// engine method, including `destroy`.
+#[allow(unused_variables)]
+pub trait EventHandler: Send + Sync {
+    fn on_room_state_changed(&self, reason: RoomStateChangedReason, error_code: i32, extended_data: &str, room_id: &str) {}
+    fn on_room_state_update(&self, state: RoomState, error_code: i32, extended_data: &str, room_id: &str) {}
+    fn on_room_user_update(&self, update_type: UpdateType, user_list: &[User], room_id: &str) {}
+    fn on_room_online_user_count_update(&self, count: i32, room_id: &str) {}
+    fn on_room_token_will_expire(&self, remain_time_in_second: i32, room_id: &str) {}
+    fn on_room_login_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: Seq) {}
+    fn on_room_logout_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: Seq) {}
+}
+
+pub(crate) struct Shared {
+    /// `None` once destroyed.
+    core: Mutex<Option<Core>>,
+    dispatcher: Dispatcher,
+    tx: UnboundedSender<DriverMsg>,
+}
+
+impl Shared {
+    /// Runs `f` on the core and routes what it produced: events to the dispatcher, I/O to the
+    /// driver. Both are queued under the lock so their order is the core's order.
+    fn with_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> Result<R, i32> {
+        let mut guard = self.core.lock();
+        let core = guard.as_mut().ok_or(ENGINE_NOT_CREATED)?;
+        let r = f(core);
+        while let Some(o) = core.poll_output() {
+            match o {
+                Output::Event(e) => self.dispatcher.push(e),
+                other => {
+                    let _ = self.tx.send(DriverMsg::Output(other));
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.core.lock().as_ref().and_then(|c| c.poll_timeout())
+    }
+
+    /// An API call: run it, then wake the driver so it sees new timers.
+    fn call<R>(&self, f: impl FnOnce(&mut Core, Instant) -> Result<R, i32>) -> Result<R, i32> {
+        let r = self.with_core(|core| f(core, Instant::now()))?;
+        let _ = self.tx.send(DriverMsg::Wake);
+        r
+    }
+}
+
+/// One engine: joins rooms on one server and reports through its [`EventHandler`].
+pub struct RoomEngine {
+    shared: Arc<Shared>,
+    driver: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Checks that `server` is a `ws://` or `wss://` URL with a host.
+pub fn check_server_url(server: &str) -> Result<(), i32> {
+    use tokio_tungstenite::tungstenite::http::Uri;
+    let uri: Uri = server.parse().map_err(|_| ILLEGAL_PARAM)?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("ws" | "wss"), Some(h)) if !h.is_empty() => Ok(()),
+        _ => Err(ILLEGAL_PARAM),
+    }
+}
+
+impl RoomEngine {
+    pub fn new(profile: EngineProfile, handler: Arc<dyn EventHandler>) -> Result<RoomEngine, i32> {
+        Self::with_timings(profile, handler, Timings::default())
+    }
+
+    /// As [`RoomEngine::new`], with non-default timings (tests, benchmarks).
+    pub fn with_timings(profile: EngineProfile, handler: Arc<dyn EventHandler>, timings: Timings) -> Result<RoomEngine, i32> {
+        check_server_url(&profile.server)?;
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+            ^ (Arc::as_ptr(&handler) as *const () as u64);
+        let (tx, rx) = unbounded_channel();
+        let dispatcher = Dispatcher::start(handler).map_err(|_| crate::error_codes::INNER_ERROR)?;
+        let shared = Arc::new(Shared { core: Mutex::new(Some(Core::new(&profile, timings, seed))), dispatcher, tx: tx.clone() });
+        let for_driver = shared.clone();
+        let driver = std::thread::Builder::new()
+            .name("zego-room-io".into())
+            .spawn(move || driver::run(for_driver, tx, rx))
+            .map_err(|_| crate::error_codes::INNER_ERROR)?;
+        Ok(RoomEngine { shared, driver: Mutex::new(Some(driver)) })
+    }
+
+    /// `"key=value;..."`; known key: `room_retry_time` (seconds).
+    pub fn set_engine_config(&self, advanced_config: &str) -> Result<(), i32> {
+        self.shared.call(|core, _| core.set_engine_config(advanced_config))
+    }
+
+    pub fn login_room(&self, room_id: &str, user: &User, config: Option<&RoomConfig>) -> Result<Seq, i32> {
+        self.shared.call(|core, now| core.login_room(room_id, user, config, now))
+    }
+
+    /// `None` leaves every room.
+    pub fn logout_room(&self, room_id: Option<&str>) -> Result<Seq, i32> {
+        self.shared.call(|core, now| core.logout_room(room_id, now))
+    }
+
+    pub fn switch_room(&self, from_room_id: &str, to_room_id: &str, config: Option<&RoomConfig>) -> Result<(), i32> {
+        self.shared.call(|core, now| core.switch_room(from_room_id, to_room_id, config, now))
+    }
+
+    pub fn renew_token(&self, room_id: &str, token: &str) -> Result<(), i32> {
+        self.shared.call(|core, now| core.renew_token(room_id, token, now))
+    }
+
+    pub fn is_destroyed(&self) -> bool {
+        self.shared.core.lock().is_none()
+    }
+
+    /// Leaves every room (logout frames, no events) and stops both threads. Once it returns
+    /// (called outside a callback) no callback runs again; from inside a callback it takes effect
+    /// when that callback returns. Calling it again is harmless.
+    pub fn destroy(&self) {
+        let core = self.shared.core.lock().take();
+        if let Some(mut core) = core {
+            core.shutdown();
+            while let Some(o) = core.poll_output() {
+                let _ = self.shared.tx.send(DriverMsg::Output(o));
+            }
+            let _ = self.shared.tx.send(DriverMsg::Shutdown);
+        }
+        self.shared.dispatcher.stop();
+        let driver = self.driver.lock().take();
+        if let Some(driver) = driver {
+            let _ = driver.join();
+        }
+    }
+}
+
+impl Drop for RoomEngine {
+    fn drop(&mut self) {
+        self.destroy();
+    }
+}

@@ -1,0 +1,293 @@
+//! Admin HTTP API in the style of the ZEGO server API (`GET /?Action=..&AppId=..&Signature=..`),
+//! plus a tiny blocking client ([`AdminClient`]) for tests and examples.
+//!
+//! Every answer is HTTP 200 with a JSON body `{"Code":..,"Message":..,"RequestId":..,[ "Data":..]}`.
+//! Codes (the ZEGO common return codes where one exists):
+//!
+//! | Code | Meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 2 | missing or invalid action parameter (RoomId, UserId, CustomReason, counts) |
+//! | 100000001 | AppId missing or not a number |
+//! | 100000002 | Timestamp missing |
+//! | 100000003 | Timestamp not a number |
+//! | 100000004 | signature expired (Timestamp more than 10 minutes away) |
+//! | 100000005 | signature wrong |
+//! | 100000006 | Action missing |
+//! | 100000007 | unsupported Action |
+//! | 100000008 | SignatureNonce missing |
+//! | 100000009 | Signature missing |
+//! | 100000010 | AppId is not the one this server serves |
+//! | 100000014 | SignatureVersion present but not 2.0 |
+//!
+//! Without a server secret the signature fields are not checked (the server runs unauthenticated).
+//! A refused request changes nothing.
+
+use std::convert::Infallible;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use md5::{Digest, Md5};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use super::{unix_now, Shared};
+use crate::error_codes;
+
+pub const CODE_OK: i64 = 0;
+pub const CODE_BAD_PARAM: i64 = 2;
+pub const CODE_APPID_FORMAT: i64 = 100_000_001;
+pub const CODE_TIMESTAMP_EMPTY: i64 = 100_000_002;
+pub const CODE_TIMESTAMP_FORMAT: i64 = 100_000_003;
+pub const CODE_SIGNATURE_EXPIRED: i64 = 100_000_004;
+pub const CODE_SIGNATURE_ERROR: i64 = 100_000_005;
+pub const CODE_ACTION_EMPTY: i64 = 100_000_006;
+pub const CODE_ACTION_UNSUPPORTED: i64 = 100_000_007;
+pub const CODE_NONCE_EMPTY: i64 = 100_000_008;
+pub const CODE_SIGNATURE_EMPTY: i64 = 100_000_009;
+pub const CODE_WRONG_APPID: i64 = 100_000_010;
+pub const CODE_SIGNATURE_VERSION: i64 = 100_000_014;
+
+/// Accepted clock skew between the caller's Timestamp and ours.
+const MAX_SKEW_SECS: i64 = 600;
+const MAX_KICK_USERS: usize = 5;
+const MAX_DESCRIBE_ROOMS: usize = 10;
+const MAX_REASON_BYTES: usize = 256;
+
+/// `lowercase hex md5(AppId + SignatureNonce + ServerSecret + Timestamp)`.
+pub fn sign(app_id: u32, nonce: &str, secret: &str, timestamp: i64) -> String {
+    let d = Md5::digest(format!("{app_id}{nonce}{secret}{timestamp}").as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn request_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
+}
+
+pub(super) async fn serve(l: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (stream, peer) = match l.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                log::warn!("admin accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let shared = shared.clone();
+                async move {
+                    let query = req.uri().query().unwrap_or("").to_owned();
+                    let body = handle(&shared, &query, peer);
+                    let resp = Response::builder()
+                        .header("Content-Type", "application/json; charset=utf-8")
+                        .body(Full::new(Bytes::from(body.to_string())))
+                        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
+                    Ok::<_, Infallible>(resp)
+                }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await {
+                log::debug!("admin connection {peer}: {e}");
+            }
+        });
+    }
+}
+
+fn answer(code: i64, message: &str) -> Value {
+    json!({ "Code": code, "Message": message, "RequestId": request_id() })
+}
+
+/// Parsed query: all pairs, URL-decoded, in order.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn one(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+    /// Values of `key[]` and repeated `key`.
+    fn list(&self, key: &str) -> Vec<&str> {
+        let arr = format!("{key}[]");
+        self.0.iter().filter(|(k, _)| *k == arr || k == key).map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+fn handle(shared: &Shared, query: &str, peer: SocketAddr) -> Value {
+    let q = Query(form_urlencoded::parse(query.as_bytes()).into_owned().collect());
+    let v = check_and_run(shared, &q);
+    let code = v.get("Code").and_then(Value::as_i64).unwrap_or(-1);
+    if code != CODE_OK {
+        log::warn!("admin {peer}: {} refused: {} {}", q.one("Action").unwrap_or("-"), code, v["Message"]);
+    } else {
+        log::info!("admin {peer}: {} ok", q.one("Action").unwrap_or("-"));
+    }
+    v
+}
+
+fn check_and_run(shared: &Shared, q: &Query) -> Value {
+    let Some(action) = q.one("Action") else { return answer(CODE_ACTION_EMPTY, "Action is empty") };
+    let Some(app_id) = q.one("AppId").and_then(|a| a.parse::<u32>().ok()) else {
+        return answer(CODE_APPID_FORMAT, "AppId missing or invalid");
+    };
+    if app_id != shared.app_id() {
+        return answer(CODE_WRONG_APPID, "AppId is not served here");
+    }
+    if let Some(secret) = shared.secret() {
+        let Some(nonce) = q.one("SignatureNonce") else { return answer(CODE_NONCE_EMPTY, "SignatureNonce is empty") };
+        let Some(ts) = q.one("Timestamp") else { return answer(CODE_TIMESTAMP_EMPTY, "Timestamp is empty") };
+        let Ok(ts) = ts.parse::<i64>() else { return answer(CODE_TIMESTAMP_FORMAT, "Timestamp is not a number") };
+        let Some(sig) = q.one("Signature") else { return answer(CODE_SIGNATURE_EMPTY, "Signature is empty") };
+        if q.one("SignatureVersion").is_some_and(|v| v != "2.0") {
+            return answer(CODE_SIGNATURE_VERSION, "unsupported SignatureVersion");
+        }
+        if (unix_now() - ts).abs() > MAX_SKEW_SECS {
+            return answer(CODE_SIGNATURE_EXPIRED, "signature expired");
+        }
+        if !sign(app_id, nonce, &secret, ts).eq_ignore_ascii_case(sig) {
+            return answer(CODE_SIGNATURE_ERROR, "signature error");
+        }
+    }
+    match action {
+        "KickoutUser" => kickout_user(shared, q),
+        "DescribeUserNum" => describe_user_num(shared, q),
+        "DescribeUsers" => describe_users(shared, q),
+        _ => answer(CODE_ACTION_UNSUPPORTED, "unsupported Action"),
+    }
+}
+
+fn kickout_user(shared: &Shared, q: &Query) -> Value {
+    let Some(room) = q.one("RoomId") else { return answer(CODE_BAD_PARAM, "RoomId is required") };
+    let users = q.list("UserId");
+    if users.is_empty() || users.len() > MAX_KICK_USERS || users.iter().any(|u| u.is_empty()) {
+        return answer(CODE_BAD_PARAM, "UserId[] must hold 1 to 5 user ids");
+    }
+    let reason = q.0.iter().find(|(k, _)| k == "CustomReason").map(|(_, v)| v.as_str()).unwrap_or("");
+    if reason.len() > MAX_REASON_BYTES {
+        return answer(CODE_BAD_PARAM, "CustomReason is longer than 256 bytes");
+    }
+    let mut st = shared.state.lock();
+    let outs = st.hub.kickout(room, &users, error_codes::MANUAL_KICKED_OUT, reason, Instant::now());
+    st.deliver(outs);
+    answer(CODE_OK, "success")
+}
+
+fn describe_user_num(shared: &Shared, q: &Query) -> Value {
+    let rooms = q.list("RoomId");
+    if rooms.is_empty() || rooms.len() > MAX_DESCRIBE_ROOMS || rooms.iter().any(|r| r.is_empty()) {
+        return answer(CODE_BAD_PARAM, "RoomId[] must hold 1 to 10 room ids");
+    }
+    let st = shared.state.lock();
+    let data: Vec<Value> = rooms.iter().map(|r| json!({ "RoomId": r, "UserCount": st.hub.user_count(r) })).collect();
+    drop(st);
+    let mut v = answer(CODE_OK, "success");
+    v["Data"] = Value::Array(data);
+    v
+}
+
+fn describe_users(shared: &Shared, q: &Query) -> Value {
+    let Some(room) = q.one("RoomId").or_else(|| q.list("RoomId").into_iter().find(|r| !r.is_empty())) else {
+        return answer(CODE_BAD_PARAM, "RoomId is required");
+    };
+    let users = shared.state.lock().hub.users(room);
+    let list: Vec<Value> = users.into_iter().map(|u| json!({ "UserId": u.user_id, "UserName": u.user_name })).collect();
+    let mut v = answer(CODE_OK, "success");
+    v["Data"] = json!({ "UserList": list });
+    v
+}
+
+/// Blocking admin client (plain HTTP/1.1 over `std::net::TcpStream`), for tests and examples.
+#[derive(Debug, Clone)]
+pub struct AdminClient {
+    pub addr: SocketAddr,
+    pub app_id: u32,
+    /// Signs requests when set; without it the signature is computed with an empty secret.
+    pub secret: Option<String>,
+}
+
+impl AdminClient {
+    pub fn new(addr: SocketAddr, app_id: u32, secret: Option<&str>) -> Self {
+        AdminClient { addr, app_id, secret: secret.map(str::to_owned) }
+    }
+
+    /// Calls `action` with `params` (URL-encoded here), signed with the current time.
+    /// Returns the JSON answer, whatever its `Code`.
+    pub fn call(&self, action: &str, params: &[(&str, &str)]) -> io::Result<Value> {
+        let ts = unix_now();
+        let nonce = format!("{:016x}", fastrand::u64(..));
+        let sig = sign(self.app_id, &nonce, self.secret.as_deref().unwrap_or(""), ts);
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        ser.append_pair("Action", action)
+            .append_pair("AppId", &self.app_id.to_string())
+            .append_pair("SignatureNonce", &nonce)
+            .append_pair("Timestamp", &ts.to_string())
+            .append_pair("Signature", &sig)
+            .append_pair("SignatureVersion", "2.0");
+        for (k, v) in params {
+            ser.append_pair(k, v);
+        }
+        self.get(&format!("/?{}", ser.finish()))
+    }
+
+    /// Raw GET of `path_and_query` (for tests of refused requests).
+    pub fn get(&self, path_and_query: &str) -> io::Result<Value> {
+        let mut s = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        s.set_write_timeout(Some(Duration::from_secs(10)))?;
+        write!(s, "GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr)?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf)?;
+        let text = String::from_utf8_lossy(&buf);
+        let (head, body) =
+            text.split_once("\r\n\r\n").ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no HTTP body"))?;
+        if !head.starts_with("HTTP/1.1 200") {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("HTTP error: {}", head.lines().next().unwrap_or(""))));
+        }
+        serde_json::from_str(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    pub fn kickout_user(&self, room_id: &str, user_ids: &[&str], reason: Option<&str>) -> io::Result<Value> {
+        let mut p: Vec<(&str, &str)> = vec![("RoomId", room_id)];
+        p.extend(user_ids.iter().map(|u| ("UserId[]", *u)));
+        if let Some(r) = reason {
+            p.push(("CustomReason", r));
+        }
+        self.call("KickoutUser", &p)
+    }
+
+    pub fn describe_user_num(&self, room_ids: &[&str]) -> io::Result<Value> {
+        let p: Vec<(&str, &str)> = room_ids.iter().map(|r| ("RoomId[]", *r)).collect();
+        self.call("DescribeUserNum", &p)
+    }
+
+    pub fn describe_users(&self, room_id: &str) -> io::Result<Value> {
+        self.call("DescribeUsers", &[("RoomId", room_id)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_md5_hex() {
+        // md5("1" + "n" + "s" + "2") = md5("1ns2")
+        let s = sign(1, "n", "s", 2);
+        assert_eq!(s.len(), 32);
+        assert_eq!(s, format!("{:x}", Md5::digest(b"1ns2")));
+        assert_eq!(sign(0, "", "", 0), "b4b147bc522828731f1a016bfa72c073"); // md5("00")
+    }
+
+    #[test]
+    fn query_lists_accept_both_forms() {
+        let q = Query(form_urlencoded::parse(b"UserId%5B%5D=a&UserId[]=b&UserId=c&CustomReason=hello+w%C3%B6rld").into_owned().collect());
+        assert_eq!(q.list("UserId"), vec!["a", "b", "c"]);
+        assert_eq!(q.one("CustomReason"), Some("hello wörld"));
+    }
+}

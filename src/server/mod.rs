@@ -1,0 +1,242 @@
+//! The room server (`zego-room-server`), embeddable in-process for examples and tests.
+//!
+//! Layout: [`hub`] holds all presence rules as pure code; `session` is the async shell (WebSocket
+//! accept, per-connection tasks, the tick task); [`admin`] is the ZEGO-style admin HTTP API and a
+//! tiny blocking client for it. [`start`] runs everything on its own thread and runtime so tests and
+//! examples need no async setup; [`run`] is the same server for an existing runtime (the binary).
+
+pub mod admin;
+pub mod hub;
+mod session;
+#[cfg(test)]
+mod shell_tests;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+pub use hub::{ConnId, Hub, HubConfig, Out};
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Signalling endpoint (WebSocket).
+    pub listen: SocketAddr,
+    /// Admin HTTP API.
+    pub admin_listen: SocketAddr,
+    pub app_id: u32,
+    /// 32-character secret for tokens and admin signatures; `None` = no authentication.
+    pub server_secret: Option<String>,
+    pub heartbeat_timeout: Duration,
+    pub ping_interval: Duration,
+    /// Period of online-count updates (contract: 30 s; tests shorten it).
+    pub count_interval: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9100)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9101)),
+            app_id: 1,
+            server_secret: None,
+            heartbeat_timeout: Duration::from_secs(90),
+            ping_interval: Duration::from_secs(10),
+            count_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ServerConfig {
+    fn hub_config(&self) -> HubConfig {
+        HubConfig {
+            app_id: self.app_id,
+            server_secret: self.server_secret.clone(),
+            heartbeat_timeout: self.heartbeat_timeout,
+            ping_interval: self.ping_interval,
+            count_interval: self.count_interval,
+        }
+    }
+}
+
+/// What a connection task is told to do.
+pub(crate) enum Outgoing {
+    Text(Utf8Bytes),
+    /// Send a close frame with this code, finish the close handshake and end.
+    Close(CloseCode),
+}
+
+/// The hub and the outgoing channel of every open connection, behind one lock so that the order
+/// of messages per connection is the order the hub produced them.
+pub(crate) struct State {
+    pub(crate) hub: Hub,
+    pub(crate) conns: HashMap<ConnId, mpsc::UnboundedSender<Outgoing>>,
+}
+
+impl State {
+    /// Executes the hub's outputs. Called with the lock held (channels never block).
+    pub(crate) fn deliver(&mut self, outs: Vec<Out>) {
+        for o in outs {
+            match o {
+                Out::Send(c, m) => {
+                    if let Some(tx) = self.conns.get(&c) {
+                        let _ = tx.send(Outgoing::Text(m.encode().into()));
+                    }
+                }
+                Out::Broadcast(cs, m) => {
+                    let text: Utf8Bytes = m.encode().into();
+                    for c in cs {
+                        if let Some(tx) = self.conns.get(&c) {
+                            let _ = tx.send(Outgoing::Text(text.clone()));
+                        }
+                    }
+                }
+                Out::Close(c) => {
+                    // Removing the sender guarantees nothing is queued after the close.
+                    if let Some(tx) = self.conns.remove(&c) {
+                        let _ = tx.send(Outgoing::Close(CloseCode::Normal));
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
+    next_conn: AtomicU64,
+}
+
+impl Shared {
+    fn new(cfg: HubConfig) -> Self {
+        Shared { state: Mutex::new(State { hub: Hub::new(cfg), conns: HashMap::new() }), next_conn: AtomicU64::new(1) }
+    }
+    pub(crate) fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+    pub(crate) fn app_id(&self) -> u32 {
+        self.state.lock().hub.config().app_id
+    }
+    pub(crate) fn secret(&self) -> Option<String> {
+        self.state.lock().hub.config().server_secret.clone()
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Close every session with a close frame, then stop.
+    Graceful,
+    /// Drop everything at once (simulated crash).
+    Kill,
+}
+
+fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Runs the server until `shutdown` completes, then closes every session gracefully.
+/// Binding errors (address in use) are returned before anything runs.
+pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+    let ws = bind(config.listen)?;
+    let admin = bind(config.admin_listen)?;
+    log::info!(
+        "room server listening on ws://{} (admin http://{}), app id {}, {}",
+        ws.local_addr()?,
+        admin.local_addr()?,
+        config.app_id,
+        if config.server_secret.is_some() { "tokens checked" } else { "no authentication" }
+    );
+    session::serve(ws, admin, config.hub_config(), async {
+        shutdown.await;
+        Stop::Graceful
+    })
+    .await
+}
+
+/// Binds both listeners (so "address in use" is an `Err` here) and runs the server on its own
+/// thread with a 2-worker runtime.
+pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
+    let ws = bind(config.listen)?;
+    let admin = bind(config.admin_listen)?;
+    let ws_addr = ws.local_addr()?;
+    let admin_addr = admin.local_addr()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("zego-room-server")
+        .enable_all()
+        .build()?;
+    let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
+    let hub_cfg = config.hub_config();
+    let thread = std::thread::Builder::new().name("zego-room-server-main".into()).spawn(move || {
+        let res = rt.block_on(session::serve(ws, admin, hub_cfg, async {
+            // A dropped handle means nobody can stop us politely: behave as a graceful stop.
+            stop_rx.await.unwrap_or(Stop::Graceful)
+        }));
+        if let Err(e) = res {
+            log::error!("room server stopped with an error: {e}");
+        }
+        // Dropping the runtime cancels every remaining task and closes every socket.
+        rt.shutdown_timeout(Duration::from_secs(1));
+    })?;
+    log::info!("room server listening on ws://{ws_addr} (admin http://{admin_addr})");
+    Ok(ServerHandle { ws_addr, admin_addr, stop: Some(stop_tx), thread: Some(thread) })
+}
+
+/// A server started by [`start`]. Dropping it stops the server gracefully (without waiting).
+pub struct ServerHandle {
+    ws_addr: SocketAddr,
+    admin_addr: SocketAddr,
+    stop: Option<oneshot::Sender<Stop>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn ws_addr(&self) -> SocketAddr {
+        self.ws_addr
+    }
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+    /// `ws://IP:PORT` for engine profiles.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.ws_addr)
+    }
+    /// Closes every session with a WebSocket close frame, then stops; blocks until stopped.
+    pub fn shutdown(mut self) {
+        self.stop_with(Stop::Graceful);
+    }
+    /// Drops every socket without a close frame and forgets all state (a crashed server); blocks
+    /// until stopped, so the ports can be bound again right after.
+    pub fn kill(mut self) {
+        self.stop_with(Stop::Kill);
+    }
+    fn stop_with(&mut self, how: Stop) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(how);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(Stop::Graceful);
+        }
+    }
+}

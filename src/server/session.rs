@@ -1,0 +1,193 @@
+//! The async shell around the [`Hub`](super::Hub): listeners, one task per WebSocket connection,
+//! the tick task, and the shutdown sequence.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::{admin, unix_now, HubConfig, Outgoing, Shared, Stop};
+use crate::protocol::{ClientMsg, MAX_CLIENT_FRAME_BYTES};
+
+/// A connection must complete the WebSocket handshake and send its login within this time.
+const LOGIN_DEADLINE: Duration = Duration::from_secs(10);
+/// How long we wait for the peer's close frame after sending ours.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
+const TICK: Duration = Duration::from_millis(100);
+
+/// Small buffers: most sessions are idle and only exchange pings, so memory per session matters
+/// more than throughput (20,000 sessions must fit comfortably).
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 * 1024 * 1024)
+        .max_message_size(Some(MAX_CLIENT_FRAME_BYTES))
+        .max_frame_size(Some(MAX_CLIENT_FRAME_BYTES))
+}
+
+/// Runs everything until `stop` resolves. Graceful: closes every connection with a close frame
+/// and waits (bounded) for the connection tasks; Kill: returns at once and lets the caller drop
+/// the runtime, which drops every socket without a close frame.
+pub(super) async fn serve(
+    ws: std::net::TcpListener,
+    admin_l: std::net::TcpListener,
+    cfg: HubConfig,
+    stop: impl Future<Output = Stop>,
+) -> io::Result<()> {
+    let ws = TcpListener::from_std(ws)?;
+    let admin_l = TcpListener::from_std(admin_l)?;
+    let shared = Arc::new(Shared::new(cfg));
+    // Every connection task holds a clone; when all are gone, `recv` returns None.
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+
+    let accept = tokio::spawn(accept_loop(ws, shared.clone(), alive_tx.clone()));
+    let admin_task = tokio::spawn(admin::serve(admin_l, shared.clone()));
+    let tick_shared = shared.clone();
+    let ticker = tokio::spawn(async move {
+        let mut iv = tokio::time::interval(TICK);
+        iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            iv.tick().await;
+            let mut st = tick_shared.state.lock();
+            let outs = st.hub.tick(Instant::now());
+            st.deliver(outs);
+        }
+    });
+
+    let how = stop.await;
+    accept.abort();
+    admin_task.abort();
+    ticker.abort();
+    if how == Stop::Kill {
+        log::info!("room server killed");
+        return Ok(());
+    }
+    log::info!("room server shutting down: closing all sessions");
+    {
+        let mut st = shared.state.lock();
+        let outs = st.hub.close_all();
+        drop(outs); // every attached conn is also in `conns`: close them all below, with Away
+        for (_, tx) in st.conns.drain() {
+            let _ = tx.send(Outgoing::Close(CloseCode::Away));
+        }
+    }
+    drop(alive_tx);
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE + Duration::from_secs(1), alive_rx.recv()).await;
+    log::info!("room server stopped");
+    Ok(())
+}
+
+async fn accept_loop(l: TcpListener, shared: Arc<Shared>, alive: mpsc::Sender<()>) {
+    loop {
+        match l.accept().await {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(connection(stream, peer, shared.clone(), alive.clone()));
+            }
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                log::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: &str) {
+    let frame = CloseFrame { code, reason: reason.into() };
+    if ws.close(Some(frame)).await.is_ok() {
+        // Finish the handshake so the peer reads our close frame before the socket goes away.
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+    }
+}
+
+async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _alive: mpsc::Sender<()>) {
+    let deadline = tokio::time::sleep(LOGIN_DEADLINE);
+    tokio::pin!(deadline);
+    let mut ws = tokio::select! {
+        r = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())) => match r {
+            Ok(ws) => ws,
+            Err(e) => {
+                log::warn!("{peer}: WebSocket handshake failed: {e}");
+                return;
+            }
+        },
+        _ = &mut deadline => {
+            log::warn!("{peer}: no WebSocket handshake within {LOGIN_DEADLINE:?}");
+            return;
+        }
+    };
+    let conn = shared.next_conn_id();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    shared.state.lock().conns.insert(conn, tx);
+    let mut got_first = false;
+
+    loop {
+        tokio::select! {
+            biased;
+            o = rx.recv() => match o {
+                Some(Outgoing::Text(t)) => {
+                    if let Err(e) = ws.send(Message::Text(t)).await {
+                        log::debug!("{peer}: send failed: {e}");
+                        break;
+                    }
+                }
+                Some(Outgoing::Close(code)) => {
+                    close_ws(&mut ws, code, "").await;
+                    break;
+                }
+                None => break,
+            },
+            m = ws.next() => match m {
+                None => break,
+                Some(Err(e)) => {
+                    // Oversized frames land here too (capacity error).
+                    log::warn!("{peer}: closing session: {e}");
+                    close_ws(&mut ws, CloseCode::Policy, "bad frame").await;
+                    break;
+                }
+                Some(Ok(Message::Text(t))) => match ClientMsg::decode(t.as_str()) {
+                    Ok(msg) => {
+                        got_first = true;
+                        let mut st = shared.state.lock();
+                        let outs = st.hub.frame(conn, msg, Instant::now(), unix_now());
+                        st.deliver(outs);
+                    }
+                    Err(e) => {
+                        log::warn!("{peer}: closing session: malformed frame: {e}");
+                        shared.state.lock().conns.remove(&conn);
+                        close_ws(&mut ws, CloseCode::Policy, "malformed frame").await;
+                        break;
+                    }
+                },
+                Some(Ok(Message::Binary(_))) => {
+                    log::warn!("{peer}: closing session: binary frame");
+                    shared.state.lock().conns.remove(&conn);
+                    close_ws(&mut ws, CloseCode::Unsupported, "binary frames are not supported").await;
+                    break;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => shared.state.lock().hub.touch(conn, Instant::now()),
+                Some(Ok(Message::Close(_))) | Some(Ok(Message::Frame(_))) => {}
+            },
+            _ = &mut deadline, if !got_first => {
+                log::warn!("{peer}: closing session: no login within {LOGIN_DEADLINE:?}");
+                shared.state.lock().conns.remove(&conn);
+                close_ws(&mut ws, CloseCode::Policy, "login timeout").await;
+                break;
+            }
+        }
+    }
+    let mut st = shared.state.lock();
+    st.conns.remove(&conn);
+    st.hub.closed(conn, Instant::now());
+}

@@ -8,6 +8,7 @@ pub mod core;
 pub mod engine;
 pub mod error_codes;
 pub mod events;
+pub mod ffi;
 pub mod protocol;
 pub mod types;
 
@@ -19,3 +20,5 @@ pub mod token04;
 pub use engine::{EventHandler, RoomEngine};
 pub use events::{Event, Seq};
 pub use types::*;
+
+uniffi::setup_scaffolding!();

@@ -1,0 +1,1 @@
+//! C ABI (contract §2). See include/zego_room.h.

@@ -128,6 +128,11 @@ impl RoomEngine {
         self.shared.call(|core, now| core.renew_token(room_id, token, now))
     }
 
+    /// True on this engine's callback thread (facades use it to avoid waiting on themselves).
+    pub fn is_callback_thread(&self) -> bool {
+        self.shared.dispatcher.is_dispatcher_thread()
+    }
+
     pub fn is_destroyed(&self) -> bool {
         self.shared.core.lock().is_none()
     }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: installs what it needs, builds once (one
+# profile: release, features server+cli), then runs the Rust unit and integration tests (which also
+# compile and run the C and Objective-C tests against the built cdylib), then the Python and Kotlin
+# suites against the same cdylib and a real zego-room-server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+export CARGO_TERM_COLOR=never
+FEATURES=server,cli
+cargo build --release --features "$FEATURES" --lib --bins --examples
+cargo test --release --features "$FEATURES"
+for suite in bindings/python/run-tests.sh bindings/kotlin/run-tests.sh; do
+  if [ -x "$suite" ]; then "$suite"; fi
+done

@@ -59,9 +59,9 @@ mod tests {
     fn utf8_codes() {
         unsafe {
             assert_eq!(utf8(std::ptr::null(), 8, 1, 2, 3), Err(1));
-            assert_eq!(utf8(b"\xff\0".as_ptr() as *const c_char, 8, 1, 2, 3), Err(3));
-            assert_eq!(utf8(b"123456789\0".as_ptr() as *const c_char, 8, 1, 2, 3), Err(2));
-            assert_eq!(utf8(b"ok\0".as_ptr() as *const c_char, 8, 1, 2, 3), Ok("ok"));
+            assert_eq!(utf8(c"\xff".as_ptr(), 8, 1, 2, 3), Err(3));
+            assert_eq!(utf8(c"123456789".as_ptr(), 8, 1, 2, 3), Err(2));
+            assert_eq!(utf8(c"ok".as_ptr(), 8, 1, 2, 3), Ok("ok"));
         }
         assert_eq!(to_c("a\0b").as_bytes(), b"ab");
     }

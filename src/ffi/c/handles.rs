@@ -53,7 +53,3 @@ pub(crate) fn destroy(handle: *const zego_engine) {
     REGISTRY.lock().remove(&(handle as usize));
 }
 
-#[cfg(test)]
-pub(crate) fn live_count() -> usize {
-    REGISTRY.lock().len()
-}

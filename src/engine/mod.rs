@@ -75,12 +75,17 @@ pub struct RoomEngine {
     driver: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// Checks that `server` is a `ws://` or `wss://` URL with a host.
+/// Checks that `server` is a `ws://` (or, with the `tls` feature, `wss://`) URL with a host.
 pub fn check_server_url(server: &str) -> Result<(), i32> {
     use tokio_tungstenite::tungstenite::http::Uri;
     let uri: Uri = server.parse().map_err(|_| ILLEGAL_PARAM)?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("ws" | "wss"), Some(h)) if !h.is_empty() => Ok(()),
+    let scheme_ok = match uri.scheme_str() {
+        Some("ws") => true,
+        Some("wss") => cfg!(feature = "tls"),
+        _ => false,
+    };
+    match uri.host() {
+        Some(h) if scheme_ok && !h.is_empty() => Ok(()),
         _ => Err(ILLEGAL_PARAM),
     }
 }

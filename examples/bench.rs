@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use once_cell::sync::Lazy;
 use parking_lot::{Condvar, Mutex};
 use proxy::{Cut, FaultProxy};
 use zego_room::server::{self, ServerConfig};
@@ -399,6 +400,78 @@ fn bench_reconnect() {
     server.shutdown();
 }
 
+/// Callback delivery through the C ABI: engine created and callback registered with the C
+/// functions; events queued as if the core produced them (no network), delivered by the
+/// dispatcher thread through the C callback table to an `extern "C"` function.
+fn bench_callbacks() {
+    use std::ffi::{c_char, c_void, CString};
+    use std::sync::atomic::AtomicU64;
+    use zego_room::ffi::c::*;
+
+    static DELIVERED: AtomicU64 = AtomicU64::new(0);
+    static SENT_AT_NS: AtomicU64 = AtomicU64::new(0);
+    static SEEN_AT_NS: AtomicU64 = AtomicU64::new(0);
+    static BASE: once_cell::sync::Lazy<Instant> = once_cell::sync::Lazy::new(Instant::now);
+
+    unsafe extern "C" fn on_state(_: *mut c_void, _: zego_room_state_changed_reason, _: i32, _: *const c_char, _: *const c_char) {
+        SEEN_AT_NS.store(BASE.elapsed().as_nanos() as u64, Ordering::Release);
+        DELIVERED.fetch_add(1, Ordering::Release);
+    }
+
+    let server = CString::new("ws://127.0.0.1:9").unwrap();
+    let profile = zego_engine_profile { app_id: 1, server: server.as_ptr(), room_mode: zego_room_mode::ZEGO_ROOM_MODE_SINGLE_ROOM };
+    let mut engine = std::ptr::null_mut();
+    assert_eq!(unsafe { zego_engine_create(&profile, &mut engine) }, 0);
+    zego_engine_register_room_state_changed_callback(engine, Some(on_state), std::ptr::null_mut());
+    let event = || Event::RoomStateChanged {
+        reason: RoomStateChangedReason::Reconnecting,
+        error_code: 1002051,
+        extended_data: "{}".into(),
+        room_id: "bench-room".into(),
+    };
+    Lazy::force(&BASE);
+
+    // Throughput: 2,000,000 events queued in batches of 10,000 by one producer thread.
+    let total = 2_000_000u64;
+    let start = Instant::now();
+    let mut queued = 0;
+    while queued < total {
+        let batch: Vec<Event> = (0..10_000).map(|_| event()).collect();
+        assert_eq!(inject_events_for_bench(engine, batch), 0);
+        queued += 10_000;
+    }
+    while DELIVERED.load(Ordering::Acquire) < total {
+        std::hint::spin_loop();
+    }
+    let took = start.elapsed();
+    println!(
+        "callbacks through the C ABI: {total} events in {:.3} s = {:.2} M events/s (producer included)",
+        took.as_secs_f64(),
+        total as f64 / took.as_secs_f64() / 1e6
+    );
+
+    // Latency: one event at a time, from queueing to the C function running.
+    let mut lat = Vec::new();
+    for _ in 0..20_000 {
+        let before = DELIVERED.load(Ordering::Acquire);
+        SENT_AT_NS.store(BASE.elapsed().as_nanos() as u64, Ordering::Release);
+        inject_events_for_bench(engine, vec![event()]);
+        while DELIVERED.load(Ordering::Acquire) == before {
+            std::hint::spin_loop();
+        }
+        lat.push(Duration::from_nanos(SEEN_AT_NS.load(Ordering::Acquire) - SENT_AT_NS.load(Ordering::Acquire)));
+        std::thread::sleep(Duration::from_micros(50)); // let the callback thread go idle again
+    }
+    lat.sort();
+    println!(
+        "callback latency (queued → C function running), thread idle before each: n={} p50={:.1} µs p99={:.1} µs",
+        lat.len(),
+        percentile(&lat, 0.5).as_secs_f64() * 1e6,
+        percentile(&lat, 0.99).as_secs_f64() * 1e6
+    );
+    zego_engine_destroy(engine);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map(String::as_str).unwrap_or("all");
@@ -409,12 +482,14 @@ fn main() {
         "loadgen" => loadgen(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap()),
         "detect" => bench_detect(),
         "reconnect" => bench_reconnect(),
+        "callbacks" => bench_callbacks(),
         "all" => {
             bench_login();
             bench_fanout();
             bench_sessions(10_000);
             bench_detect();
             bench_reconnect();
+            bench_callbacks();
         }
         other => {
             eprintln!("unknown benchmark '{other}'");

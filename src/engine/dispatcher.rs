@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle, ThreadId};
 
@@ -19,6 +20,8 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     ready: Condvar,
+    /// Checked before every callback, so a batch taken before `stop` is not delivered after it.
+    stopped: AtomicBool,
 }
 
 pub(crate) struct Dispatcher {
@@ -29,7 +32,11 @@ pub(crate) struct Dispatcher {
 
 impl Dispatcher {
     pub fn start(handler: Arc<dyn EventHandler>) -> std::io::Result<Dispatcher> {
-        let shared = Arc::new(Shared { queue: Mutex::new(Queue { events: VecDeque::new(), stopped: false }), ready: Condvar::new() });
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue { events: VecDeque::new(), stopped: false }),
+            ready: Condvar::new(),
+            stopped: AtomicBool::new(false),
+        });
         let worker = shared.clone();
         let thread = thread::Builder::new().name("zego-room-callbacks".into()).spawn(move || run(worker, handler))?;
         let thread_id = thread.thread().id();
@@ -40,7 +47,10 @@ impl Dispatcher {
         let mut q = self.shared.queue.lock();
         if !q.stopped {
             q.events.push_back(event);
-            self.shared.ready.notify_one();
+            if q.events.len() == 1 {
+                // Only an empty queue can have the thread asleep on it.
+                self.shared.ready.notify_one();
+            }
         }
     }
 
@@ -55,6 +65,7 @@ impl Dispatcher {
         {
             let mut q = self.shared.queue.lock();
             q.stopped = true;
+            self.shared.stopped.store(true, Ordering::SeqCst);
             q.events.clear();
             self.shared.ready.notify_one();
         }
@@ -68,22 +79,27 @@ impl Dispatcher {
 }
 
 fn run(shared: Arc<Shared>, handler: Arc<dyn EventHandler>) {
+    let mut batch = VecDeque::new();
     loop {
-        let event = {
+        {
+            // Take everything queued in one go: one lock per batch, not per event.
             let mut q = shared.queue.lock();
-            loop {
-                if q.stopped {
-                    return;
-                }
-                if let Some(e) = q.events.pop_front() {
-                    break e;
-                }
+            while q.events.is_empty() && !q.stopped {
                 shared.ready.wait(&mut q);
             }
-        };
-        // A host handler that throws must not take the engine down (contract §1.5, §3).
-        if catch_unwind(AssertUnwindSafe(|| deliver(&*handler, &event))).is_err() {
-            log::error!("an event handler panicked or threw while handling {event:?}; later events still arrive");
+            if q.stopped {
+                return;
+            }
+            std::mem::swap(&mut batch, &mut q.events);
+        }
+        for event in batch.drain(..) {
+            if shared.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            // A host handler that throws must not take the engine down (contract §1.5, §3).
+            if catch_unwind(AssertUnwindSafe(|| deliver(&*handler, &event))).is_err() {
+                log::error!("an event handler panicked or threw while handling {event:?}; later events still arrive");
+            }
         }
     }
 }

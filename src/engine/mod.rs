@@ -133,6 +133,15 @@ impl RoomEngine {
         self.shared.call(|core, now| core.renew_token(room_id, token, now))
     }
 
+    /// Benchmarks only: queue events for delivery as if the core had produced them, to measure the
+    /// callback path (dispatcher and facade) without a network in between.
+    #[doc(hidden)]
+    pub fn inject_events_for_bench(&self, events: impl IntoIterator<Item = crate::events::Event>) {
+        for e in events {
+            self.shared.dispatcher.push(e);
+        }
+    }
+
     /// True on this engine's callback thread (facades use it to avoid waiting on themselves).
     pub fn is_callback_thread(&self) -> bool {
         self.shared.dispatcher.is_dispatcher_thread()

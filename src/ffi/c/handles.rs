@@ -53,3 +53,16 @@ pub(crate) fn destroy(handle: *const zego_engine) {
     REGISTRY.lock().remove(&(handle as usize));
 }
 
+
+/// Benchmarks only (not part of the C ABI): queue events on an engine as if its core had
+/// produced them, to measure delivery through the registered C callbacks.
+#[doc(hidden)]
+pub fn inject_events_for_bench(handle: *const zego_engine, events: Vec<crate::events::Event>) -> i32 {
+    match get(handle) {
+        Ok(e) => {
+            e.engine.inject_events_for_bench(events);
+            0
+        }
+        Err(code) => code,
+    }
+}

@@ -15,6 +15,8 @@ mod callbacks;
 mod cstr;
 mod guard;
 mod handles;
+#[doc(hidden)]
+pub use handles::inject_events_for_bench;
 mod log;
 
 use std::ffi::{c_char, c_void};

@@ -58,9 +58,10 @@ impl Dispatcher {
         thread::current().id() == self.thread_id
     }
 
-    /// No callback starts after this; when called outside a callback it also waits for the one
-    /// running now, so none runs after it returns. From inside a callback, the thread ends when
-    /// that callback returns. Queued events are dropped. The handler is released by the thread.
+    /// No callback starts after this. Called outside a callback it also waits for the one running
+    /// now, so none runs after it returns; concurrent callers all wait. From inside a callback the
+    /// thread ends when that callback returns, and a later call from outside still waits for it.
+    /// Queued events are dropped. The handler is released by the thread.
     pub fn stop(&self) {
         {
             let mut q = self.shared.queue.lock();
@@ -69,11 +70,22 @@ impl Dispatcher {
             q.events.clear();
             self.shared.ready.notify_one();
         }
-        let handle = self.thread.lock().take();
-        if let Some(handle) = handle {
-            if !self.is_dispatcher_thread() {
-                let _ = handle.join();
-            }
+        if self.is_dispatcher_thread() {
+            return; // never wait for ourselves; keep the handle for whoever stops from outside
+        }
+        // Held while joining so that a second caller also waits until the thread has ended.
+        let mut thread = self.thread.lock();
+        if let Some(handle) = thread.take() {
+            let _ = handle.join();
+        }
+    }
+
+    /// The callback thread has ended (no callback is running or will run). Never blocks: while
+    /// someone is joining the thread it answers false.
+    pub fn is_finished(&self) -> bool {
+        match self.thread.try_lock() {
+            Some(thread) => thread.as_ref().is_none_or(|h| h.is_finished()),
+            None => false,
         }
     }
 }

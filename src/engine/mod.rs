@@ -147,6 +147,11 @@ impl RoomEngine {
         self.shared.dispatcher.is_dispatcher_thread()
     }
 
+    /// Destroyed and its callback thread has ended: no callback is running or will run.
+    pub fn is_quiescent(&self) -> bool {
+        self.is_destroyed() && self.shared.dispatcher.is_finished()
+    }
+
     pub fn is_destroyed(&self) -> bool {
         self.shared.core.lock().is_none()
     }

@@ -22,11 +22,15 @@ pub(crate) struct CEngine {
 }
 
 static REGISTRY: Lazy<Mutex<HashMap<usize, Arc<CEngine>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+/// Engines destroyed from inside their own callback: no longer usable, but kept until their
+/// callback thread has ended, so a destroy from outside can still wait for that last callback.
+static DYING: Lazy<Mutex<HashMap<usize, Arc<CEngine>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 /// Ids are never reused, so a stale handle can never reach a newer engine. Multiples of 16 keep
 /// handles looking like aligned pointers to tools that inspect them.
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
 pub(crate) fn insert(engine: RoomEngine, callbacks: Arc<CallbackTable>) -> *mut zego_engine {
+    prune_dying();
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed) << 4;
     REGISTRY.lock().insert(id, Arc::new(CEngine { engine, callbacks, destroy_lock: Mutex::new(()) }));
     id as *mut zego_engine
@@ -40,19 +44,54 @@ pub(crate) fn get(handle: *const zego_engine) -> Result<Arc<CEngine>, i32> {
     REGISTRY.lock().get(&(handle as usize)).cloned().ok_or(ENGINE_NOT_CREATED)
 }
 
-/// Destroys and forgets the engine; unknown handles are ignored.
+/// Destroys and forgets the engine; unknown handles are ignored. Outside a callback it returns
+/// only once no callback of that engine can run, even if a callback destroyed it first.
 pub(crate) fn destroy(handle: *const zego_engine) {
-    let Ok(e) = get(handle) else { return };
+    if handle.is_null() {
+        return;
+    }
+    let id = handle as usize;
+    // Every destroyed handle passes through DYING (moved under both locks), so a destroy racing
+    // with one inside a callback always finds the engine and waits for it.
+    let e = {
+        let mut registry = REGISTRY.lock();
+        let mut dying = DYING.lock();
+        match registry.remove(&id) {
+            Some(e) => {
+                dying.insert(id, e.clone());
+                e
+            }
+            None => match dying.get(&id) {
+                Some(e) => e.clone(),
+                None => return,
+            },
+        }
+    };
     if e.engine.is_callback_thread() {
         // Deferred by the engine until the running callback returns; never wait for ourselves.
+        // It stays in DYING until its callback thread ends or an outside destroy waited for it.
         e.engine.destroy();
     } else {
         let _one_at_a_time = e.destroy_lock.lock();
-        e.engine.destroy();
+        e.engine.destroy(); // waits for a callback still running, also one that destroyed it
+        DYING.lock().remove(&id);
     }
-    REGISTRY.lock().remove(&(handle as usize));
+    drop(e);
+    prune_dying();
 }
 
+/// Frees engines destroyed from their own callback once their callback thread has ended.
+/// Checks run outside the DYING lock: a callback may be calling into us meanwhile.
+fn prune_dying() {
+    let candidates: Vec<(usize, Arc<CEngine>)> = DYING.lock().iter().map(|(id, e)| (*id, e.clone())).collect();
+    let finished: Vec<usize> = candidates.iter().filter(|(_, e)| e.engine.is_quiescent()).map(|(id, _)| *id).collect();
+    let removed: Vec<Arc<CEngine>> = {
+        let mut dying = DYING.lock();
+        finished.iter().filter_map(|id| dying.remove(id)).collect()
+    };
+    drop(candidates);
+    drop(removed); // outside the lock: dropping an engine joins its (finished) threads
+}
 
 /// Benchmarks only (not part of the C ABI): queue events on an engine as if its core had
 /// produced them, to measure delivery through the registered C callbacks.

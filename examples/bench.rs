@@ -198,6 +198,77 @@ fn bench_fanout() {
     server.shutdown();
 }
 
+/// Fan-out as the server does it: 1,000 members are raw protocol sessions (tokio tasks, one
+/// runtime), the joiner is a real engine; time from `login_room` to the last member receiving Add.
+fn bench_fanout_raw() {
+    use futures_util::{SinkExt, StreamExt};
+    use zego_room::protocol::{ClientMsg, ServerMsg, UserUpdateKind, PROTOCOL_VERSION};
+    let server = server::start(config(90, 10)).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<(Instant, String)>();
+    let ready = Arc::new(AtomicUsize::new(0));
+    for i in 0..1000 {
+        let (url, tx, ready) = (server.url(), tx.clone(), ready.clone());
+        rt.spawn(async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
+            let user = format!("raw{i}");
+            let login = ClientMsg::Login {
+                v: PROTOCOL_VERSION,
+                app_id: APP_ID,
+                room_id: "big-raw".into(),
+                user_id: user.clone(),
+                user_name: String::new(),
+                token: token(&user),
+                max_member_count: 0,
+                user_status_notify: true,
+                resume_session_id: None,
+            };
+            ws.send(tokio_tungstenite::tungstenite::Message::text(login.encode())).await.unwrap();
+            while let Some(Ok(m)) = ws.next().await {
+                if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+                    match ServerMsg::decode(t.as_str()) {
+                        Ok(ServerMsg::LoginOk { .. }) => {
+                            ready.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Ok(ServerMsg::UserUpdate { update: UserUpdateKind::Add, users }) if users[0].user_id.starts_with("joiner") => {
+                            let _ = tx.send((Instant::now(), users[0].user_id.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        });
+    }
+    while ready.load(Ordering::SeqCst) < 1000 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let mut lat = Vec::new();
+    for round in 0..50 {
+        let (joiner, _) = new_engine(&server.url());
+        let user = format!("joiner{round}");
+        let cfg = room_config(&user, true);
+        std::thread::sleep(Duration::from_millis(10));
+        let t = Instant::now();
+        joiner.login_room("big-raw", &User::new(user.clone(), ""), Some(&cfg)).unwrap();
+        let mut last = t;
+        let mut got = 0;
+        while got < 1000 {
+            let (at, who) = rx.recv_timeout(Duration::from_secs(10)).expect("a member never saw the join");
+            if who == user {
+                got += 1;
+                last = last.max(at);
+            }
+        }
+        lat.push(last - t);
+        joiner.destroy();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("fan-out of one join to 1,000 raw sessions (last receipt): {}", summary(lat));
+    drop(rt);
+    server.shutdown();
+}
+
 fn rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
@@ -478,6 +549,7 @@ fn main() {
     match what {
         "login" => bench_login(),
         "fanout" => bench_fanout(),
+        "fanout-raw" => bench_fanout_raw(),
         "sessions" => bench_sessions(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000)),
         "loadgen" => loadgen(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap()),
         "detect" => bench_detect(),
@@ -486,6 +558,7 @@ fn main() {
         "all" => {
             bench_login();
             bench_fanout();
+            bench_fanout_raw();
             bench_sessions(10_000);
             bench_detect();
             bench_reconnect();

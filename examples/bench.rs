@@ -1,7 +1,8 @@
 //! Benchmarks over loopback with a real server and real sockets. Figures go to BENCHMARKS.md.
 //!
 //! `cargo run --release --features server --example bench -- <what>` where <what> is one of
-//! `login`, `fanout`, `sessions [N]`, `detect`, `reconnect`, `callbacks`, or `all`.
+//! `login`, `fanout`, `fanout-raw`, `sessions [N] [PING_SECS]`, `detect`, `reconnect`, `callbacks`,
+//! or `all`.
 //! Every load is bounded in count and time and targets 127.0.0.1 only.
 
 #[path = "../tests/common/proxy.rs"]
@@ -285,11 +286,11 @@ fn server_binary() -> std::path::PathBuf {
 
 /// Sessions held by one server process (a separate process, so its RSS is its own), with raw
 /// protocol clients from child processes pinging every second.
-fn bench_sessions(total: usize) {
+fn bench_sessions(total: usize, ping_secs: u64) {
     let (ws, admin) = (free_addr(), free_addr());
     let mut server: Child = Command::new(server_binary())
         .args(["--listen", &ws.to_string(), "--admin-listen", &admin.to_string(), "--app-id", &APP_ID.to_string()])
-        .args(["--ping-interval", "1", "--heartbeat-timeout", "5"])
+        .args(["--ping-interval", &ping_secs.to_string(), "--heartbeat-timeout", &(ping_secs * 5).max(5).to_string()])
         .env("RUST_LOG", "error")
         .stderr(Stdio::inherit())
         .spawn()
@@ -302,12 +303,12 @@ fn bench_sessions(total: usize) {
     let per_proc = 5000;
     let procs = total.div_ceil(per_proc);
     let exe = std::env::current_exe().unwrap();
-    let hold = 30;
+    let hold = 30 + 2 * ping_secs;
     let children: Vec<Child> = (0..procs)
         .map(|k| {
             let n = per_proc.min(total - k * per_proc);
             Command::new(&exe)
-                .args(["loadgen", &ws.to_string(), &n.to_string(), &k.to_string(), &hold.to_string()])
+                .args(["loadgen", &ws.to_string(), &n.to_string(), &k.to_string(), &hold.to_string(), &ping_secs.to_string()])
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -335,7 +336,7 @@ fn bench_sessions(total: usize) {
         std::thread::sleep(Duration::from_millis(500));
     }
     let join_time = t0.elapsed();
-    std::thread::sleep(Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(10.max(2 * ping_secs)));
     let loaded = rss_kb(server.id());
     let still = count();
     let mut errors = 0u64;
@@ -352,8 +353,9 @@ fn bench_sessions(total: usize) {
         }
     }
     println!(
-        "sessions: {present} of {total} present after {:.1} s, {still} still present after 10 s of 1 s pings; client errors {errors}; pongs {pongs}",
-        join_time.as_secs_f64()
+        "sessions: {present} of {total} present after {:.1} s, {still} still present {} s later (ping every {ping_secs} s); client errors {errors}; pongs {pongs}",
+        join_time.as_secs_f64(),
+        10.max(2 * ping_secs)
     );
     println!(
         "server RSS: {base} KiB idle → {loaded} KiB with {still} sessions = {:.2} KiB per session",
@@ -364,23 +366,29 @@ fn bench_sessions(total: usize) {
 }
 
 /// A child process: `n` raw protocol sessions, each pinging every second for `hold` seconds.
-fn loadgen(addr: &str, n: usize, shard: usize, hold: u64) {
+fn loadgen(addr: &str, n: usize, shard: usize, hold: u64, ping_secs: u64) {
     use futures_util::{SinkExt, StreamExt};
     use zego_room::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let errors = Arc::new(AtomicUsize::new(0));
     let pongs = Arc::new(AtomicUsize::new(0));
+    let reasons: Arc<Mutex<std::collections::BTreeMap<String, usize>>> = Arc::default();
     rt.block_on(async {
         let mut tasks = Vec::new();
         for i in 0..n {
             let url = format!("ws://{addr}");
-            let (errors, pongs) = (errors.clone(), pongs.clone());
+            let (errors, pongs, reasons) = (errors.clone(), pongs.clone(), reasons.clone());
             let global = shard * 5000 + i;
             tasks.push(tokio::spawn(async move {
-                let fail = || {
+                let fail_with = |why: String| {
                     errors.fetch_add(1, Ordering::Relaxed);
+                    *reasons.lock().entry(why).or_default() += 1;
                 };
-                let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else { return fail() };
+                let fail = || fail_with("send failed".into());
+                let mut ws = match tokio_tungstenite::connect_async(url.as_str()).await {
+                    Ok((ws, _)) => ws,
+                    Err(e) => return fail_with(format!("connect: {e}")),
+                };
                 let login = ClientMsg::Login {
                     v: PROTOCOL_VERSION,
                     app_id: APP_ID,
@@ -396,7 +404,9 @@ fn loadgen(addr: &str, n: usize, shard: usize, hold: u64) {
                     return fail();
                 }
                 let end = tokio::time::Instant::now() + Duration::from_secs(hold);
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                // Pings spread over the interval, as independent clients would be.
+                let first = tokio::time::Instant::now() + Duration::from_millis(fastrand::u64(0..ping_secs * 1000));
+                let mut tick = tokio::time::interval_at(first, Duration::from_secs(ping_secs));
                 loop {
                     tokio::select! {
                         _ = tick.tick() => {
@@ -406,10 +416,10 @@ fn loadgen(addr: &str, n: usize, shard: usize, hold: u64) {
                         m = ws.next() => match m {
                             Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => match ServerMsg::decode(t.as_str()) {
                                 Ok(ServerMsg::Pong) => { pongs.fetch_add(1, Ordering::Relaxed); }
-                                Ok(ServerMsg::LoginFailed { .. } | ServerMsg::Kicked { .. } | ServerMsg::Error { .. }) | Err(_) => return fail(),
+                                Ok(ServerMsg::LoginFailed { .. } | ServerMsg::Kicked { .. } | ServerMsg::Error { .. }) | Err(_) => return fail_with(format!("refused: {t}")),
                                 Ok(_) => {}
                             },
-                            _ => return fail(),
+                            other => return fail_with(format!("stream ended: {:?}", other.map(|r| r.map(|m| m.to_string())))),
                         }
                     }
                 }
@@ -423,6 +433,9 @@ fn loadgen(addr: &str, n: usize, shard: usize, hold: u64) {
             let _ = t.await;
         }
     });
+    for (why, n) in reasons.lock().iter() {
+        eprintln!("loadgen {shard}: {n} × {why}");
+    }
     println!("RESULT {} {}", errors.load(Ordering::Relaxed), pongs.load(Ordering::Relaxed));
 }
 
@@ -550,8 +563,11 @@ fn main() {
         "login" => bench_login(),
         "fanout" => bench_fanout(),
         "fanout-raw" => bench_fanout_raw(),
-        "sessions" => bench_sessions(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000)),
-        "loadgen" => loadgen(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap()),
+        "sessions" => bench_sessions(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10),
+        ),
+        "loadgen" => loadgen(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap(), args[5].parse().unwrap()),
         "detect" => bench_detect(),
         "reconnect" => bench_reconnect(),
         "callbacks" => bench_callbacks(),
@@ -559,7 +575,9 @@ fn main() {
             bench_login();
             bench_fanout();
             bench_fanout_raw();
-            bench_sessions(10_000);
+            bench_sessions(10_000, 10);
+            bench_sessions(15_000, 1);
+            bench_sessions(19_900, 10);
             bench_detect();
             bench_reconnect();
             bench_callbacks();

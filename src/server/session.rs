@@ -28,7 +28,7 @@ const TICK: Duration = Duration::from_millis(100);
 /// more than throughput (20,000 sessions must fit comfortably).
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(64 * 1024 * 1024)
         .max_message_size(Some(MAX_CLIENT_FRAME_BYTES))

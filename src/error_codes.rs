@@ -45,3 +45,35 @@ pub const MANUAL_KICKED_OUT: i32 = 1_002_055;
 pub const TOKEN_EXPIRED: i32 = 1_002_078;
 /// Internal error: a panic was caught, or a protocol violation.
 pub const INNER_ERROR: i32 = 1_002_099;
+
+/// Human-readable text for a ZEGO error code.
+pub fn describe(code: i32) -> &'static str {
+    match code {
+        SUCCESS => "success",
+        ENGINE_NOT_CREATED => "engine not created or already destroyed",
+        ILLEGAL_PARAM => "illegal parameter",
+        ROOM_COUNT_EXCEED => "already logged into a room (single-room mode)",
+        ROOM_ID_INCORRECT => "not logged into this room",
+        USER_ID_EMPTY => "user id is empty",
+        USER_ID_ILLEGAL_CHAR => "user id contains an illegal character",
+        USER_ID_TOO_LONG => "user id is too long (max 63 bytes)",
+        USER_NAME_ILLEGAL_CHAR => "user name is not valid UTF-8",
+        USER_NAME_TOO_LONG => "user name is too long (max 255 bytes)",
+        ROOM_ID_EMPTY => "room id is empty",
+        ROOM_ID_ILLEGAL_CHAR => "room id contains an illegal character",
+        ROOM_ID_TOO_LONG => "room id is too long (max 127 bytes)",
+        MULTI_ROOM_DIFFERENT_USER => "every room must be joined as the same user (multi-room mode)",
+        SWITCH_ROOM_IN_MULTI_ROOM => "switch_room is not available in multi-room mode",
+        AUTHENTICATION_FAILED => "authentication failed (token)",
+        ROOM_FULL => "room is full",
+        MULTI_ROOM_COUNT_EXCEED => "too many rooms (multi-room mode allows 5)",
+        KICKED_OUT_DUPLICATE_LOGIN => "kicked out: the same user logged in elsewhere",
+        CONNECT_TEMPORARY_BROKEN => "connection temporarily broken",
+        DISCONNECT => "disconnected",
+        RETRY_TIMEOUT => "retry window ran out",
+        MANUAL_KICKED_OUT => "kicked out by the server",
+        TOKEN_EXPIRED => "token expired",
+        INNER_ERROR => "internal error",
+        _ => "error",
+    }
+}

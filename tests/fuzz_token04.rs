@@ -432,10 +432,10 @@ fn fixed_malformed_inputs() {
     assert!(token04::generate_legacy_cbc_at(1, "u", SECRET, 60, &"x".repeat(70_000), NOW).is_err());
 }
 
-/// Prints fresh corpus lines (run with `--ignored --nocapture` to regenerate tests/corpus/tokens.txt).
+/// Generates lines in the corpus format and checks each verifies as labelled; run with
+/// `--nocapture` to get fresh lines for tests/corpus/tokens.txt.
 #[test]
-#[ignore]
-fn print_corpus_tokens() {
+fn fresh_corpus_tokens_verify_as_labelled() {
     let far = 4_000_000_000i64; // valid until 2096
     let p = r#"{"room_id":"room","privilege":{"1":1,"2":1},"stream_id_list":null}"#;
     let denied = r#"{"room_id":"room","privilege":{"1":0,"2":1}}"#;
@@ -449,6 +449,7 @@ fn print_corpus_tokens() {
     ];
     for (kind, app, user, room, secs, payload, ok) in lines {
         let t = gen(kind == "cbc", app, user, SECRET, secs, payload, NOW);
+        assert_eq!(check_login(&t, SECRET, app, user, room, NOW + 1).is_ok(), ok, "{kind} {user}");
         println!("{kind} {SECRET} {app} {user} {room} {} {} {t}", NOW + 1, if ok { "ok" } else { "fail" });
     }
 }

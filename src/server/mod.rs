@@ -73,11 +73,16 @@ pub(crate) enum Outgoing {
     Close(CloseCode),
 }
 
+/// Messages that may wait for one connection. A peer that stops reading fills it; it is then
+/// disconnected and, when it comes back, resumes and gets the difference it missed (no unbounded
+/// memory for a stuck client). Channel memory is allocated as it fills, not up front.
+pub(crate) const OUTGOING_QUEUE: usize = 4096;
+
 /// The hub and the outgoing channel of every open connection, behind one lock so that the order
 /// of messages per connection is the order the hub produced them.
 pub(crate) struct State {
     pub(crate) hub: Hub,
-    pub(crate) conns: HashMap<ConnId, mpsc::UnboundedSender<Outgoing>>,
+    pub(crate) conns: HashMap<ConnId, mpsc::Sender<Outgoing>>,
 }
 
 impl State {
@@ -85,26 +90,30 @@ impl State {
     pub(crate) fn deliver(&mut self, outs: Vec<Out>) {
         for o in outs {
             match o {
-                Out::Send(c, m) => {
-                    if let Some(tx) = self.conns.get(&c) {
-                        let _ = tx.send(Outgoing::Text(m.encode().into()));
-                    }
-                }
+                Out::Send(c, m) => self.push(c, Outgoing::Text(m.encode().into())),
                 Out::Broadcast(cs, m) => {
                     let text: Utf8Bytes = m.encode().into();
                     for c in cs {
-                        if let Some(tx) = self.conns.get(&c) {
-                            let _ = tx.send(Outgoing::Text(text.clone()));
-                        }
+                        self.push(c, Outgoing::Text(text.clone()));
                     }
                 }
                 Out::Close(c) => {
-                    // Removing the sender guarantees nothing is queued after the close.
+                    // Removing the sender guarantees nothing is queued after the close; if the
+                    // queue is full, dropping the sender ends the connection all the same.
                     if let Some(tx) = self.conns.remove(&c) {
-                        let _ = tx.send(Outgoing::Close(CloseCode::Normal));
+                        let _ = tx.try_send(Outgoing::Close(CloseCode::Normal));
                     }
                 }
             }
+        }
+    }
+
+    /// Queues without blocking (the lock is held); a full queue disconnects that peer.
+    fn push(&mut self, c: ConnId, msg: Outgoing) {
+        let Some(tx) = self.conns.get(&c) else { return };
+        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(msg) {
+            log::warn!("conn {c}: {OUTGOING_QUEUE} messages waiting, peer not reading; disconnecting it");
+            self.conns.remove(&c);
         }
     }
 }
@@ -238,5 +247,29 @@ impl Drop for ServerHandle {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(Stop::Graceful);
         }
+    }
+}
+
+#[cfg(test)]
+mod queue_tests {
+    use super::*;
+    use crate::protocol::ServerMsg;
+
+    #[test]
+    fn a_peer_that_stops_reading_is_disconnected_not_buffered_without_bound() {
+        let mut st = State { hub: Hub::new(ServerConfig::default().hub_config()), conns: HashMap::new() };
+        let (tx, mut rx) = mpsc::channel(OUTGOING_QUEUE);
+        st.conns.insert(7, tx);
+        st.deliver((0..OUTGOING_QUEUE).map(|_| Out::Send(7, ServerMsg::Pong)).collect());
+        assert!(st.conns.contains_key(&7), "a full queue is still fine");
+        st.deliver(vec![Out::Broadcast(vec![7], ServerMsg::UserCount { count: 2 })]);
+        assert!(!st.conns.contains_key(&7), "one more message disconnects the peer");
+        let mut queued = 0;
+        while rx.try_recv().is_ok() {
+            queued += 1;
+        }
+        assert_eq!(queued, OUTGOING_QUEUE);
+        assert!(matches!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected)), "the connection task ends");
+        st.deliver(vec![Out::Send(7, ServerMsg::Pong), Out::Close(7)]); // unknown conn now: ignored
     }
 }

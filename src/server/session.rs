@@ -22,6 +22,9 @@ use crate::protocol::{ClientMsg, MAX_CLIENT_FRAME_BYTES};
 const LOGIN_DEADLINE: Duration = Duration::from_secs(10);
 /// How long we wait for the peer's close frame after sending ours.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
+/// A write that cannot complete for this long means the peer stopped reading: drop it rather
+/// than keep a task and a socket blocked forever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_millis(100);
 
 /// Small buffers: most sessions are idle and only exchange pings, so memory per session matters
@@ -78,7 +81,7 @@ pub(super) async fn serve(
         let outs = st.hub.close_all();
         drop(outs); // every attached conn is also in `conns`: close them all below, with Away
         for (_, tx) in st.conns.drain() {
-            let _ = tx.send(Outgoing::Close(CloseCode::Away));
+            let _ = tx.try_send(Outgoing::Close(CloseCode::Away));
         }
     }
     drop(alive_tx);
@@ -105,7 +108,7 @@ async fn accept_loop(l: TcpListener, shared: Arc<Shared>, alive: mpsc::Sender<()
 
 async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: &str) {
     let frame = CloseFrame { code, reason: reason.into() };
-    if ws.close(Some(frame)).await.is_ok() {
+    if let Ok(Ok(())) = tokio::time::timeout(CLOSE_HANDSHAKE, ws.close(Some(frame))).await {
         // Finish the handshake so the peer reads our close frame before the socket goes away.
         let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async { while let Some(Ok(_)) = ws.next().await {} }).await;
     }
@@ -128,7 +131,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _a
         }
     };
     let conn = shared.next_conn_id();
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::channel(super::OUTGOING_QUEUE);
     shared.state.lock().conns.insert(conn, tx);
     let mut got_first = false;
 
@@ -136,12 +139,17 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _a
         tokio::select! {
             biased;
             o = rx.recv() => match o {
-                Some(Outgoing::Text(t)) => {
-                    if let Err(e) = ws.send(Message::Text(t)).await {
+                Some(Outgoing::Text(t)) => match tokio::time::timeout(WRITE_TIMEOUT, ws.send(Message::Text(t))).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
                         log::debug!("{peer}: send failed: {e}");
                         break;
                     }
-                }
+                    Err(_) => {
+                        log::warn!("{peer}: closing session: peer not reading for {WRITE_TIMEOUT:?}");
+                        break;
+                    }
+                },
                 Some(Outgoing::Close(code)) => {
                     close_ws(&mut ws, code, "").await;
                     break;

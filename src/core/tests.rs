@@ -102,6 +102,19 @@ impl H {
         });
     }
 
+    /// Logined with a token that expires in `remaining_secs`.
+    fn login_ok_with_token(&mut self, remaining_secs: i64) {
+        self.frame(ServerMsg::LoginOk {
+            session_id: "s".into(),
+            room_session_id: "rs".into(),
+            resumed: false,
+            users: vec![],
+            user_count: 1,
+            ping_interval_ms: 1000,
+            token_remaining_secs: Some(remaining_secs),
+        });
+    }
+
     fn join(&mut self, room: &str, uid: &str, cfg: RoomConfig, users: &[&str]) {
         self.login(room, uid, cfg);
         self.connected();
@@ -617,15 +630,7 @@ fn token_warning_fires_once_30_s_before_expiry_and_renew_rearms_it() {
     let mut h = H::new(RoomMode::SingleRoom);
     h.login("r1", "alice", RoomConfig { token: "t1".into(), ..Default::default() });
     h.connected();
-    h.frame(ServerMsg::LoginOk {
-        session_id: "s".into(),
-        room_session_id: "rs".into(),
-        resumed: false,
-        users: vec![],
-        user_count: 1,
-        ping_interval_ms: 1000,
-        token_remaining_secs: Some(100),
-    });
+    h.login_ok_with_token(100);
     let logined = h.now;
     let mut fired_at = None;
     while h.now - logined < Duration::from_secs(90) {
@@ -652,15 +657,7 @@ fn token_arriving_with_little_time_left_warns_at_once() {
     let mut h = H::new(RoomMode::SingleRoom);
     h.login("r1", "alice", RoomConfig { token: "t".into(), ..Default::default() });
     h.connected();
-    h.frame(ServerMsg::LoginOk {
-        session_id: "s".into(),
-        room_session_id: "rs".into(),
-        resumed: false,
-        users: vec![],
-        user_count: 1,
-        ping_interval_ms: 1000,
-        token_remaining_secs: Some(12),
-    });
+    h.login_ok_with_token(12);
     assert_eq!(token_warnings(&h).iter().map(|w| w.0).collect::<Vec<_>>(), vec![12]);
 }
 

@@ -134,29 +134,39 @@ impl Recorder {
     }
 }
 
-impl EventHandler for Recorder {
-    fn on_room_state_changed(&self, reason: RoomStateChangedReason, error_code: i32, extended_data: &str, room_id: &str) {
-        self.push(Event::RoomStateChanged { reason, error_code, extended_data: extended_data.into(), room_id: room_id.into() })
-    }
-    fn on_room_state_update(&self, state: RoomState, error_code: i32, extended_data: &str, room_id: &str) {
-        self.push(Event::RoomStateUpdate { state, error_code, extended_data: extended_data.into(), room_id: room_id.into() })
-    }
-    fn on_room_user_update(&self, update_type: UpdateType, user_list: &[User], room_id: &str) {
-        self.push(Event::RoomUserUpdate { update_type, users: user_list.to_vec(), room_id: room_id.into() })
-    }
-    fn on_room_online_user_count_update(&self, count: i32, room_id: &str) {
-        self.push(Event::RoomOnlineUserCountUpdate { count, room_id: room_id.into() })
-    }
-    fn on_room_token_will_expire(&self, remain_time_in_second: i32, room_id: &str) {
-        self.push(Event::RoomTokenWillExpire { remain_time_in_second, room_id: room_id.into() })
-    }
-    fn on_room_login_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: Seq) {
-        self.push(Event::RoomLoginResult { error_code, extended_data: extended_data.into(), room_id: room_id.into(), seq })
-    }
-    fn on_room_logout_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: Seq) {
-        self.push(Event::RoomLogoutResult { error_code, extended_data: extended_data.into(), room_id: room_id.into(), seq })
-    }
+/// Implements `EventHandler` for a type with `fn push(&self, Event)`, turning every callback into
+/// the matching `Event` (the recorders of the harness and of the chaos soak share it).
+macro_rules! record_events_via_push {
+    ($t:ty) => {
+        impl zego_room::EventHandler for $t {
+            fn on_room_state_changed(&self, reason: zego_room::RoomStateChangedReason, error_code: i32, extended_data: &str, room_id: &str) {
+                self.push(zego_room::Event::RoomStateChanged { reason, error_code, extended_data: extended_data.into(), room_id: room_id.into() })
+            }
+            fn on_room_state_update(&self, state: zego_room::RoomState, error_code: i32, extended_data: &str, room_id: &str) {
+                self.push(zego_room::Event::RoomStateUpdate { state, error_code, extended_data: extended_data.into(), room_id: room_id.into() })
+            }
+            fn on_room_user_update(&self, update_type: zego_room::UpdateType, user_list: &[zego_room::User], room_id: &str) {
+                self.push(zego_room::Event::RoomUserUpdate { update_type, users: user_list.to_vec(), room_id: room_id.into() })
+            }
+            fn on_room_online_user_count_update(&self, count: i32, room_id: &str) {
+                self.push(zego_room::Event::RoomOnlineUserCountUpdate { count, room_id: room_id.into() })
+            }
+            fn on_room_token_will_expire(&self, remain_time_in_second: i32, room_id: &str) {
+                self.push(zego_room::Event::RoomTokenWillExpire { remain_time_in_second, room_id: room_id.into() })
+            }
+            fn on_room_login_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::RoomLoginResult { error_code, extended_data: extended_data.into(), room_id: room_id.into(), seq })
+            }
+            fn on_room_logout_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::RoomLogoutResult { error_code, extended_data: extended_data.into(), room_id: room_id.into(), seq })
+            }
+        }
+    };
 }
+#[allow(unused_imports)] // used by some test crates only
+pub(crate) use record_events_via_push;
+
+record_events_via_push!(Recorder);
 
 pub fn engine(url: &str, mode: RoomMode) -> (RoomEngine, Arc<Recorder>) {
     let rec = Arc::new(Recorder::default());

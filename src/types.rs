@@ -84,3 +84,121 @@ pub struct EngineProfile {
     pub server: String,
     pub room_mode: RoomMode,
 }
+
+// ---- Streams (contract §6) -------------------------------------------------------------------
+
+/// Publisher state (`on_publisher_state_update`, contract §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(i32)]
+pub enum PublisherState {
+    #[default]
+    NoPublish = 0,
+    /// Asking the server to publish, or retrying after the room connection was lost (1003020).
+    PublishRequesting = 1,
+    /// The server accepted the stream; others see it in their stream list.
+    Publishing = 2,
+}
+
+/// Player state (`on_player_state_update`, contract §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(i32)]
+pub enum PlayerState {
+    #[default]
+    NoPlay = 0,
+    /// Waiting for the stream (not published yet: 0) or for its return (interrupted: 1004020).
+    PlayRequesting = 1,
+    /// The stream exists and its publisher is connected: SEI frames arrive.
+    Playing = 2,
+}
+
+/// One of the four publish channels (`Main` .. `Fourth`, 0–3). Each publishes at most one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[repr(i32)]
+pub enum PublishChannel {
+    #[default]
+    Main = 0,
+    Aux = 1,
+    Third = 2,
+    Fourth = 3,
+}
+
+impl PublishChannel {
+    pub const ALL: [PublishChannel; 4] = [PublishChannel::Main, PublishChannel::Aux, PublishChannel::Third, PublishChannel::Fourth];
+
+    /// 0–3 → the channel; anything else `None` (facades map that to 1000017).
+    pub fn from_index(i: i64) -> Option<PublishChannel> {
+        usize::try_from(i).ok().and_then(|i| Self::ALL.get(i).copied())
+    }
+
+    pub fn index(self) -> u8 {
+        self as i32 as u8
+    }
+}
+
+/// Which streams `get_room_stream_list` returns: `Play` = other users' streams, `All` = the local
+/// user's too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(i32)]
+pub enum RoomStreamListType {
+    #[default]
+    Play = 0,
+    All = 1,
+}
+
+/// A stream in a room: who publishes it, its id and its extra info (contract §6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Stream {
+    pub user: User,
+    /// 1–255 bytes of `[0-9A-Za-z_-]`, unique across the app while published.
+    pub stream_id: String,
+    /// Up to 1024 bytes of UTF-8 (may be empty).
+    pub extra_info: String,
+}
+
+/// Options of `start_publishing_stream`. `room_id` "" = the only room (single-room mode).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PublisherConfig {
+    pub room_id: String,
+}
+
+/// Options of `start_playing_stream`. `room_id` "" = the only room (single-room mode).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlayerConfig {
+    pub room_id: String,
+}
+
+// ---- Messaging and room extra info (contract §7) --------------------------------------------
+
+/// A broadcast message as received (`on_im_recv_broadcast_message`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BroadcastMessageInfo {
+    /// 1–1024 bytes of UTF-8.
+    pub message: String,
+    /// Increasing per room.
+    pub message_id: u64,
+    /// Server time, milliseconds since the Unix epoch.
+    pub send_time: u64,
+    pub from_user: User,
+}
+
+/// A barrage message as received (`on_im_recv_barrage_message`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BarrageMessageInfo {
+    pub message: String,
+    pub message_id: String,
+    /// Server time, milliseconds since the Unix epoch.
+    pub send_time: u64,
+    pub from_user: User,
+}
+
+/// The room's extra info (one key per room; contract §7.1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoomExtraInfo {
+    /// 1–10 bytes.
+    pub key: String,
+    /// 0–128 bytes.
+    pub value: String,
+    pub update_user: User,
+    /// Server time, milliseconds since the Unix epoch.
+    pub update_time: u64,
+}

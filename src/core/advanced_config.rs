@@ -8,6 +8,16 @@ use std::time::Duration;
 pub struct AdvancedConfig {
     /// `room_retry_time`: how long (seconds) the engine keeps retrying after a loss or at first login.
     pub room_retry_time: Option<Duration>,
+    /// `av_retry_time`: how long (seconds) publishers and players wait for their stream to come
+    /// back after an interruption (contract §6.1; native ZEGO default 1200).
+    pub av_retry_time: Option<Duration>,
+}
+
+fn seconds(key: &str, value: &str) -> Result<Duration, i32> {
+    value.parse::<u64>().map(Duration::from_secs).map_err(|_| {
+        log::warn!("advanced config: {key} '{value}' is not a whole number of seconds");
+        ILLEGAL_PARAM
+    })
 }
 
 /// Parses the whole text first so a bad value changes nothing (contract §1.3).
@@ -20,13 +30,8 @@ pub fn parse(text: &str) -> Result<AdvancedConfig, i32> {
         };
         let (key, value) = (key.trim(), value.trim());
         match key {
-            "room_retry_time" => {
-                let secs: u64 = value.parse().map_err(|_| {
-                    log::warn!("advanced config: room_retry_time '{value}' is not a whole number of seconds");
-                    ILLEGAL_PARAM
-                })?;
-                out.room_retry_time = Some(Duration::from_secs(secs));
-            }
+            "room_retry_time" => out.room_retry_time = Some(seconds(key, value)?),
+            "av_retry_time" => out.av_retry_time = Some(seconds(key, value)?),
             _ => log::info!("advanced config: unknown key '{key}' ignored"),
         }
     }
@@ -46,5 +51,8 @@ mod tests {
         assert_eq!(parse("room_retry_time=abc"), Err(ILLEGAL_PARAM));
         assert_eq!(parse("room_retry_time=-1"), Err(ILLEGAL_PARAM));
         assert_eq!(parse("room_retry_time"), Err(ILLEGAL_PARAM));
+        let both = parse("av_retry_time=7;room_retry_time=9").unwrap();
+        assert_eq!((both.av_retry_time, both.room_retry_time), (Some(Duration::from_secs(7)), Some(Duration::from_secs(9))));
+        assert_eq!(parse("av_retry_time=x"), Err(ILLEGAL_PARAM));
     }
 }

@@ -1,5 +1,7 @@
-//! Full-jitter exponential backoff (as centrifuge-js does): the n-th retry waits a uniformly random
-//! time in [0, min(cap, base·2ⁿ)], which spreads a crowd of reconnecting clients (no thundering herd).
+//! Retry delays: the first retry after a loss is immediate (a short blip costs one round trip, not
+//! a random wait), later ones use full-jitter exponential backoff (as centrifuge-js does): retry n
+//! (n ≥ 1) waits a uniformly random time in [0, min(cap, base·2ⁿ⁻¹)], which spreads a crowd of
+//! reconnecting clients (no thundering herd after the first try).
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        // First retry within 0.5 s, never more than 5 s apart (contract §1.1).
+        // Retries within 0.5 s at first, never more than 5 s apart (contract §1.1).
         Backoff { base: Duration::from_millis(500), cap: Duration::from_secs(5) }
     }
 }
@@ -19,7 +21,10 @@ impl Default for Backoff {
 impl Backoff {
     /// Delay before retry number `attempt` (0-based); `unit` is a random number in [0, 1).
     pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
-        let ceiling = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.cap);
+        if attempt == 0 {
+            return Duration::ZERO;
+        }
+        let ceiling = self.base.saturating_mul(1u32 << (attempt - 1).min(16)).min(self.cap);
         ceiling.mul_f64(unit.clamp(0.0, 1.0))
     }
 }
@@ -29,11 +34,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn first_retry_within_base_and_capped() {
+    fn first_retry_immediate_then_jittered_and_capped() {
         let b = Backoff::default();
-        assert!(b.delay(0, 0.999) <= Duration::from_millis(500));
-        assert_eq!(b.delay(0, 0.0), Duration::ZERO);
-        assert!(b.delay(1, 0.999) <= Duration::from_secs(1));
+        assert_eq!(b.delay(0, 0.999), Duration::ZERO);
+        assert!(b.delay(1, 0.999) <= Duration::from_millis(500));
+        assert!(b.delay(1, 0.999) > Duration::from_millis(490));
+        assert_eq!(b.delay(1, 0.0), Duration::ZERO);
+        assert!(b.delay(2, 0.999) <= Duration::from_secs(1));
         assert!(b.delay(30, 0.999) <= Duration::from_secs(5));
         assert!(b.delay(30, 0.999) > Duration::from_millis(4900));
     }

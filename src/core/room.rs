@@ -1,14 +1,20 @@
 //! One room's state machine: login, heartbeats, loss detection, retries within the window,
-//! resume, member diffs, token warnings, kicks and logout.
+//! resume, what the app was told about the room ([`RoomView`]), requests waiting for answers
+//! ([`Outbox`]), received messages, token warnings, kicks and logout. Publishers and players follow
+//! the room through [`Signal`]s (see `streams.rs`).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{empty_json, ConnId, Ctx, Timings};
+use super::outbox::{result_event, Outbox, Request};
+use super::view::{RoomView, Snapshot};
+use super::{empty_json, ConnId, Ctx, Signal, Timings};
 use crate::error_codes::*;
 use crate::events::{Event, Seq};
-use crate::protocol::{ClientMsg, ServerMsg, UserUpdateKind, PROTOCOL_VERSION};
+use crate::protocol::{ClientMsg, MsgKind, ServerMsg, WireMessage, PROTOCOL_VERSION};
 use crate::types::*;
+
+/// Messages per receive callback (contract §7.1: 1–50).
+const MAX_MESSAGES_PER_EVENT: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -53,8 +59,12 @@ pub(crate) struct Room {
     session_id: Option<String>,
     ping_interval: Duration,
     last_rx: Instant,
-    /// Other users as last reported to the app, by user_id.
-    members: BTreeMap<String, User>,
+    /// Users, streams and extra info as last reported to the app.
+    pub view: RoomView,
+    /// Requests waiting for the server's answer.
+    pub outbox: Outbox,
+    /// The newest message id received (or the room's newest at a fresh login): later ones are new.
+    last_msg_id: u64,
     last_count: Option<i32>,
     /// `login_room`'s seq until the login settles.
     login_seq: Option<Seq>,
@@ -76,7 +86,9 @@ impl Room {
             session_id: None,
             ping_interval: timings.default_ping_interval,
             last_rx: now,
-            members: BTreeMap::new(),
+            view: RoomView::default(),
+            outbox: Outbox::default(),
+            last_msg_id: 0,
             last_count: None,
             login_seq,
             legacy: RoomState::Disconnected,
@@ -87,6 +99,20 @@ impl Room {
 
     pub fn is_active(&self) -> bool {
         self.phase != Phase::Ended
+    }
+
+    /// The connection, if the session is up on it (Logined/Reconnected).
+    pub fn up_conn(&self) -> Option<ConnId> {
+        match self.link {
+            Link::Up { conn, .. } => Some(conn),
+            _ => None,
+        }
+    }
+
+    /// Queue a request for the server (sent now if connected, else after the next login).
+    pub fn request(&mut self, ctx: &mut Ctx, seq: Seq, request: Request, msg: ClientMsg) {
+        let conn = self.up_conn();
+        self.outbox.push(ctx, conn, seq, request, msg);
     }
 
     fn change(&mut self, ctx: &mut Ctx, reason: RoomStateChangedReason, error_code: i32, extended_data: String) {
@@ -139,6 +165,8 @@ impl Room {
         self.token_expires = None;
         self.change(ctx, reason, error_code, extended_data);
         self.settle_login(ctx, error_code, empty_json());
+        ctx.signals.push(Signal::Ended { room_id: self.id.clone(), reason, code: error_code });
+        self.outbox.fail_all(ctx, &self.id);
     }
 
     fn fail(&mut self, ctx: &mut Ctx, error_code: i32) {
@@ -161,6 +189,7 @@ impl Room {
                 self.window_end = Some(now + ctx.timings.retry_window);
                 self.attempt = 0;
                 self.change(ctx, RoomStateChangedReason::Reconnecting, CONNECT_TEMPORARY_BROKEN, empty_json());
+                ctx.signals.push(Signal::Lost { room_id: self.id.clone() });
                 self.schedule_retry(ctx, now);
             }
             Phase::Joining | Phase::Rejoining => self.schedule_retry(ctx, now),
@@ -170,15 +199,18 @@ impl Room {
 
     /// Logout (or the source room of a switch): tell the server, emit Logout.
     pub fn leave(&mut self, ctx: &mut Ctx) {
-        self.hang_up(ctx);
+        self.hang_up(ctx, false);
         self.settle_login(ctx, DISCONNECT, empty_json());
         self.change(ctx, RoomStateChangedReason::Logout, 0, empty_json());
+        ctx.signals.push(Signal::Left { room_id: self.id.clone() });
+        self.outbox.fail_all(ctx, &self.id);
     }
 
     /// Close the connection, saying goodbye if the session is up, without any event.
-    pub fn hang_up(&mut self, ctx: &mut Ctx) {
+    /// `destroyed`: the engine is going away without a logout (streams end with reason 5).
+    pub fn hang_up(&mut self, ctx: &mut Ctx, destroyed: bool) {
         if let Link::Up { conn, .. } = self.link {
-            ctx.send(conn, ClientMsg::Logout);
+            ctx.send(conn, ClientMsg::Logout { destroyed });
         }
         self.drop_link(ctx);
         self.phase = Phase::Ended;
@@ -206,7 +238,9 @@ impl Room {
             token: self.config.token.clone(),
             max_member_count: self.config.max_member_count,
             user_status_notify: self.config.is_user_status_notify,
+            client_id: ctx.client_id.clone(),
             resume_session_id: self.session_id.clone(),
+            last_msg_id: self.last_msg_id,
         };
         ctx.send(conn, login);
     }
@@ -225,7 +259,20 @@ impl Room {
         }
         self.last_rx = now;
         match msg {
-            ServerMsg::LoginOk { session_id, room_session_id, users, user_count, ping_interval_ms, token_remaining_secs, resumed } => {
+            ServerMsg::LoginOk {
+                session_id,
+                room_session_id,
+                users,
+                user_count,
+                ping_interval_ms,
+                token_remaining_secs,
+                resumed,
+                grace_ms,
+                state_age_ms,
+                streams,
+                extra_info,
+                last_msg_id,
+            } => {
                 if !matches!(self.link, Link::Opening { .. }) {
                     return self.protocol_error(ctx, now, "login_ok on a logged-in connection");
                 }
@@ -240,6 +287,16 @@ impl Room {
                 }
                 let extended = serde_json::json!({ "room_session_id": room_session_id }).to_string();
                 let first = self.phase == Phase::Joining;
+                if !resumed {
+                    // A new session: only messages after this point are ours.
+                    self.last_msg_id = last_msg_id;
+                }
+                // The server lost its state (restarted) less than a grace ago: whoever is missing
+                // from its snapshot may still be on the way back (contract §1.7).
+                let hold_until = (!first && !resumed && state_age_ms < grace_ms)
+                    .then(|| now + Duration::from_millis(grace_ms - state_age_ms));
+                let me = self.user.user_id.clone();
+                let (own, others): (Vec<Stream>, Vec<Stream>) = streams.into_iter().partition(|s| s.user.user_id == me);
                 self.phase = Phase::Joined;
                 if first {
                     self.change(ctx, RoomStateChangedReason::Logined, 0, extended.clone());
@@ -247,12 +304,20 @@ impl Room {
                 } else {
                     self.change(ctx, RoomStateChangedReason::Reconnected, 0, extended);
                 }
-                self.apply_member_snapshot(ctx, users);
+                let snapshot = Snapshot {
+                    users: self.config.is_user_status_notify.then(|| users.into_iter().filter(|u| u.user_id != me).collect()),
+                    streams: others,
+                    extra_info,
+                    hold_until,
+                };
+                self.view.apply_snapshot(ctx, &self.id, snapshot, now);
                 let count = user_count.min(i32::MAX as u32) as i32;
                 if first || self.last_count != Some(count) {
                     self.report_count(ctx, count);
                 }
                 self.check_token(ctx, now);
+                let own_streams = own.into_iter().map(|s| s.stream_id).collect();
+                ctx.signals.push(Signal::Up { room_id: self.id.clone(), conn, own_streams });
             }
             ServerMsg::LoginFailed { code, message } => {
                 log::warn!("room {}: login refused: {code} {message}", self.id);
@@ -266,9 +331,54 @@ impl Room {
             ServerMsg::Pong => {}
             ServerMsg::UserUpdate { update, users } => {
                 if matches!(self.link, Link::Up { .. }) && self.config.is_user_status_notify {
-                    self.apply_member_update(ctx, update, users);
+                    let me = &self.user.user_id;
+                    let users = users.into_iter().filter(|u| &u.user_id != me).collect();
+                    self.view.apply_user_update(ctx, &self.id, update, users);
                 }
             }
+            ServerMsg::StreamUpdate { update, streams, reasons } => {
+                if matches!(self.link, Link::Up { .. }) {
+                    let me = &self.user.user_id;
+                    let streams = streams.into_iter().filter(|s| &s.user.user_id != me).collect();
+                    self.view.apply_stream_update(ctx, &self.id, update, streams, reasons);
+                }
+            }
+            ServerMsg::StreamExtraInfo { streams } => {
+                if matches!(self.link, Link::Up { .. }) {
+                    self.view.apply_stream_extra_info(ctx, &self.id, streams);
+                }
+            }
+            ServerMsg::RoomExtraInfoUpdate { infos } => {
+                if matches!(self.link, Link::Up { .. }) {
+                    self.view.apply_extra_info(ctx, &self.id, infos);
+                }
+            }
+            ServerMsg::Messages { kind, messages } => {
+                if matches!(self.link, Link::Up { .. }) {
+                    self.receive_messages(ctx, kind, messages);
+                }
+            }
+            ServerMsg::SendResult { seq, code, message_id, .. } => {
+                if let Some(req) = self.outbox.complete(seq) {
+                    result_event(ctx, &self.id, seq, &req, Some((code, message_id)));
+                }
+            }
+            ServerMsg::StreamExtraInfoResult { seq, code } => {
+                if let Some(req) = self.outbox.complete(seq) {
+                    result_event(ctx, &self.id, seq, &req, Some((code, 0)));
+                }
+            }
+            ServerMsg::RoomExtraInfoResult { seq, code, key: _, update_time } => {
+                if let Some(req) = self.outbox.complete(seq) {
+                    if let (0, Request::RoomExtraInfo { key, value }) = (code, &req) {
+                        let info = RoomExtraInfo { key: key.clone(), value: value.clone(), update_user: self.user.clone(), update_time };
+                        self.view.set_own_extra_info(info);
+                    }
+                    result_event(ctx, &self.id, seq, &req, Some((code, 0)));
+                }
+            }
+            // Routed to the publishers and players by the core before reaching a room.
+            ServerMsg::PublishResult { .. } | ServerMsg::PublishStopped { .. } | ServerMsg::PlayState { .. } => {}
             ServerMsg::UserCount { count } => {
                 let count = count.min(i32::MAX as u32) as i32;
                 if self.last_count != Some(count) {
@@ -298,41 +408,46 @@ impl Room {
         ctx.event(Event::RoomOnlineUserCountUpdate { count, room_id: self.id.clone() });
     }
 
-    /// After (re)login: the difference between what the app was told and who is there now.
-    fn apply_member_snapshot(&mut self, ctx: &mut Ctx, users: Vec<User>) {
-        if !self.config.is_user_status_notify {
-            return;
-        }
-        let now: BTreeMap<String, User> =
-            users.into_iter().filter(|u| u.user_id != self.user.user_id).map(|u| (u.user_id.clone(), u)).collect();
-        let gone: Vec<User> = self.members.iter().filter(|(id, _)| !now.contains_key(*id)).map(|(_, u)| u.clone()).collect();
-        let came: Vec<User> = now.iter().filter(|(id, _)| !self.members.contains_key(*id)).map(|(_, u)| u.clone()).collect();
-        self.members = now;
-        self.report_users(ctx, UpdateType::Delete, gone);
-        self.report_users(ctx, UpdateType::Add, came);
-    }
-
-    fn apply_member_update(&mut self, ctx: &mut Ctx, kind: UserUpdateKind, users: Vec<User>) {
-        let mut changed = Vec::new();
-        for u in users.into_iter().filter(|u| u.user_id != self.user.user_id) {
-            let fresh = match kind {
-                UserUpdateKind::Add => self.members.insert(u.user_id.clone(), u.clone()).is_none(),
-                UserUpdateKind::Delete => self.members.remove(&u.user_id).is_some(),
-            };
-            if fresh {
-                changed.push(u);
+    /// Messages from others, each once: ids at or below the newest already received are dropped
+    /// (a replay after a resume may overlap what arrived before the loss).
+    fn receive_messages(&mut self, ctx: &mut Ctx, kind: MsgKind, messages: Vec<WireMessage>) {
+        let mut fresh = Vec::with_capacity(messages.len());
+        for m in messages {
+            if m.message_id > self.last_msg_id {
+                self.last_msg_id = m.message_id;
+                fresh.push(m);
             }
         }
-        let kind = match kind {
-            UserUpdateKind::Add => UpdateType::Add,
-            UserUpdateKind::Delete => UpdateType::Delete,
-        };
-        self.report_users(ctx, kind, changed);
-    }
-
-    fn report_users(&self, ctx: &mut Ctx, update_type: UpdateType, users: Vec<User>) {
-        if !users.is_empty() {
-            ctx.event(Event::RoomUserUpdate { update_type, users, room_id: self.id.clone() });
+        let room_id = &self.id;
+        match kind {
+            MsgKind::Broadcast => {
+                for chunk in fresh.chunks(MAX_MESSAGES_PER_EVENT) {
+                    let messages = chunk
+                        .iter()
+                        .map(|m| BroadcastMessageInfo { message: m.content.clone(), message_id: m.message_id, send_time: m.send_time, from_user: m.from_user.clone() })
+                        .collect();
+                    ctx.event(Event::ImRecvBroadcastMessage { messages, room_id: room_id.clone() });
+                }
+            }
+            MsgKind::Barrage => {
+                for chunk in fresh.chunks(MAX_MESSAGES_PER_EVENT) {
+                    let messages = chunk
+                        .iter()
+                        .map(|m| BarrageMessageInfo {
+                            message: m.content.clone(),
+                            message_id: m.message_id.to_string(),
+                            send_time: m.send_time,
+                            from_user: m.from_user.clone(),
+                        })
+                        .collect();
+                    ctx.event(Event::ImRecvBarrageMessage { messages, room_id: room_id.clone() });
+                }
+            }
+            MsgKind::Command => {
+                for m in fresh {
+                    ctx.event(Event::ImRecvCustomCommand { command: m.content, from_user: m.from_user, room_id: room_id.clone() });
+                }
+            }
         }
     }
 
@@ -350,6 +465,7 @@ impl Room {
         if self.phase == Phase::Ended {
             return;
         }
+        self.view.on_timeout(ctx, &self.id, now);
         if matches!(self.window_end, Some(end) if now >= end) {
             return self.fail(ctx, RETRY_TIMEOUT);
         }
@@ -392,6 +508,6 @@ impl Room {
             Some(e) if !self.token_warned => Some(e.checked_sub(timings.token_warning).unwrap_or(e)),
             _ => None,
         };
-        [link, token, self.window_end].into_iter().flatten().min()
+        [link, token, self.window_end, self.view.hold_deadline()].into_iter().flatten().min()
     }
 }

@@ -13,6 +13,7 @@ struct H {
     events: Vec<Event>,
     connects: Vec<ConnId>,
     sent: Vec<(ConnId, ClientMsg)>,
+    binary: Vec<(ConnId, Vec<u8>)>,
     closed: Vec<ConnId>,
 }
 
@@ -28,7 +29,7 @@ impl H {
     fn new(mode: RoomMode) -> H {
         let profile = EngineProfile { app_id: 7, server: URL.into(), room_mode: mode };
         let t0 = Instant::now();
-        H { core: Core::new(&profile, Timings::default(), 42), t0, now: t0, events: vec![], connects: vec![], sent: vec![], closed: vec![] }
+        H { core: Core::new(&profile, Timings::default(), 42), t0, now: t0, events: vec![], connects: vec![], sent: vec![], binary: vec![], closed: vec![] }
     }
 
     fn pump(&mut self) {
@@ -39,6 +40,7 @@ impl H {
                     self.connects.push(conn)
                 }
                 Output::Send { conn, msg } => self.sent.push((conn, msg)),
+                Output::SendBinary { conn, data } => self.binary.push((conn, data)),
                 Output::Close { conn } => self.closed.push(conn),
                 Output::Event(e) => self.events.push(e),
             }
@@ -99,6 +101,11 @@ impl H {
             user_count: count,
             ping_interval_ms: 1000,
             token_remaining_secs: None,
+            grace_ms: 90_000,
+            state_age_ms: 3_600_000,
+            streams: vec![],
+            extra_info: vec![],
+            last_msg_id: 0,
         });
     }
 
@@ -112,6 +119,11 @@ impl H {
             user_count: 1,
             ping_interval_ms: 1000,
             token_remaining_secs: Some(remaining_secs),
+            grace_ms: 90_000,
+            state_age_ms: 3_600_000,
+            streams: vec![],
+            extra_info: vec![],
+            last_msg_id: 0,
         });
     }
 
@@ -417,7 +429,7 @@ fn logout_and_logout_failed() {
     h.pump();
     assert_eq!(h.reasons(), vec![(R::Logout, 0)]);
     assert_eq!(h.legacy(), vec![(RoomState::Disconnected, 0)]);
-    assert_eq!(h.sent, vec![(conn, ClientMsg::Logout)], "the server is told");
+    assert_eq!(h.sent, vec![(conn, ClientMsg::Logout { destroyed: false })], "the server is told");
     assert!(h.closed.contains(&conn));
     assert!(h.events.contains(&Event::RoomLogoutResult { error_code: 0, extended_data: "{}".into(), room_id: "r1".into(), seq }));
     h.clear();
@@ -562,7 +574,7 @@ fn user_updates_first_snapshot_then_changes_never_self() {
     });
     assert_eq!(bob.unwrap().user_name, "name-bob", "user names as given at login");
     h.clear();
-    h.frame(ServerMsg::UserUpdate { update: UserUpdateKind::Add, users: vec![User::new("dave", "d"), User::new("bob", "b")] });
+    h.frame(ServerMsg::UserUpdate { update: UserUpdateKind::Add, users: vec![User::new("dave", "d"), User::new("bob", "name-bob")] });
     h.frame(ServerMsg::UserUpdate { update: UserUpdateKind::Delete, users: vec![User::new("carol", "c"), User::new("zed", "z")] });
     h.frame(ServerMsg::UserUpdate { update: UserUpdateKind::Add, users: vec![User::new("alice", "a")] });
     assert_eq!(
@@ -570,6 +582,18 @@ fn user_updates_first_snapshot_then_changes_never_self() {
         vec![(UpdateType::Add, vec!["dave".into()]), (UpdateType::Delete, vec!["carol".into()])],
         "no duplicates, never the local user"
     );
+    // The same user under a new name (§1.6): Delete (old name) then Add (new name).
+    h.clear();
+    h.frame(ServerMsg::UserUpdate { update: UserUpdateKind::Add, users: vec![User::new("bob", "bob-2")] });
+    let updates: Vec<(UpdateType, Vec<User>)> = h
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RoomUserUpdate { update_type, users, .. } => Some((*update_type, users.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(updates, vec![(UpdateType::Delete, vec![User::new("bob", "name-bob")]), (UpdateType::Add, vec![User::new("bob", "bob-2")])]);
 }
 
 #[test]
@@ -671,6 +695,6 @@ fn shutdown_says_goodbye_without_events() {
     h.core.shutdown();
     h.pump();
     assert!(h.events.is_empty());
-    assert_eq!(h.sent, vec![(h.last_conn(), ClientMsg::Logout)]);
+    assert_eq!(h.sent, vec![(h.last_conn(), ClientMsg::Logout { destroyed: true })]);
     assert_eq!(h.core.poll_timeout(), None);
 }

@@ -135,5 +135,33 @@ fn deliver(h: &dyn EventHandler, e: &Event) {
         Event::RoomLogoutResult { error_code, extended_data, room_id, seq } => {
             h.on_room_logout_result(*error_code, extended_data, room_id, *seq)
         }
+        Event::RoomStreamUpdate { update_type, streams, extended_data, room_id } => {
+            h.on_room_stream_update(*update_type, streams, extended_data, room_id)
+        }
+        Event::RoomStreamExtraInfoUpdate { streams, room_id } => h.on_room_stream_extra_info_update(streams, room_id),
+        Event::PublisherStateUpdate { state, error_code, extended_data, stream_id } => {
+            h.on_publisher_state_update(*state, *error_code, extended_data, stream_id)
+        }
+        Event::PlayerStateUpdate { state, error_code, extended_data, stream_id } => {
+            h.on_player_state_update(*state, *error_code, extended_data, stream_id)
+        }
+        Event::PublisherUpdateStreamExtraInfoResult { error_code, seq } => {
+            h.on_publisher_update_stream_extra_info_result(*error_code, *seq)
+        }
+        Event::PlayerRecvSei { data, stream_id } => h.on_player_recv_sei(data, stream_id),
+        Event::ImSendBroadcastMessageResult { error_code, message_id, room_id, seq } => {
+            h.on_im_send_broadcast_message_result(*error_code, *message_id, room_id, *seq)
+        }
+        Event::ImSendBarrageMessageResult { error_code, message_id, room_id, seq } => {
+            h.on_im_send_barrage_message_result(*error_code, message_id, room_id, *seq)
+        }
+        Event::ImSendCustomCommandResult { error_code, room_id, seq } => h.on_im_send_custom_command_result(*error_code, room_id, *seq),
+        Event::RoomSetRoomExtraInfoResult { error_code, room_id, key, seq } => {
+            h.on_room_set_room_extra_info_result(*error_code, room_id, key, *seq)
+        }
+        Event::ImRecvBroadcastMessage { messages, room_id } => h.on_im_recv_broadcast_message(messages, room_id),
+        Event::ImRecvBarrageMessage { messages, room_id } => h.on_im_recv_barrage_message(messages, room_id),
+        Event::ImRecvCustomCommand { command, from_user, room_id } => h.on_im_recv_custom_command(command, from_user, room_id),
+        Event::RoomExtraInfoUpdate { infos, room_id } => h.on_room_extra_info_update(infos, room_id),
     }
 }

@@ -21,6 +21,8 @@ pub(crate) enum DriverMsg {
     Wake,
     Connected(ConnId),
     Frame(ConnId, ServerMsg),
+    /// A binary frame (SEI side data).
+    Binary(ConnId, Vec<u8>),
     Disconnected(ConnId),
     /// Finish queued goodbyes (bounded), then end the thread.
     Shutdown,
@@ -28,6 +30,7 @@ pub(crate) enum DriverMsg {
 
 enum ConnCmd {
     Send(ClientMsg),
+    SendBinary(Vec<u8>),
     Close,
 }
 
@@ -71,6 +74,11 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
                         let _ = c.send(ConnCmd::Send(msg));
                     }
                 }
+                DriverMsg::Output(Output::SendBinary { conn, data }) => {
+                    if let Some(c) = conns.get(&conn) {
+                        let _ = c.send(ConnCmd::SendBinary(data));
+                    }
+                }
                 DriverMsg::Output(Output::Close { conn }) => {
                     if let Some(c) = conns.remove(&conn) {
                         let _ = c.send(ConnCmd::Close);
@@ -82,6 +90,9 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
                 }
                 DriverMsg::Frame(conn, frame) => {
                     let _ = shared.with_core(|core| core.on_frame(conn, frame, Instant::now()));
+                }
+                DriverMsg::Binary(conn, data) => {
+                    let _ = shared.with_core(|core| core.on_binary(conn, &data, Instant::now()));
                 }
                 DriverMsg::Disconnected(conn) => {
                     conns.remove(&conn);
@@ -130,6 +141,13 @@ async fn connection(conn: ConnId, url: String, mut cmds: UnboundedReceiver<ConnC
                         return;
                     }
                 }
+                Some(ConnCmd::SendBinary(data)) => {
+                    if let Err(e) = sink.send(Message::binary(data)).await {
+                        log::debug!("conn {conn}: send failed: {e}");
+                        let _ = tx.send(DriverMsg::Disconnected(conn));
+                        return;
+                    }
+                }
                 Some(ConnCmd::Close) | None => {
                     // Close politely and wait (bounded) for the server to close too, so nothing
                     // unread is left behind that would turn our close into a reset.
@@ -150,11 +168,12 @@ async fn connection(conn: ConnId, url: String, mut cmds: UnboundedReceiver<ConnC
                         return;
                     }
                 },
+                Some(Ok(Message::Binary(data))) => { let _ = tx.send(DriverMsg::Binary(conn, data.to_vec())); }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
                     let _ = tx.send(DriverMsg::Disconnected(conn));
                     return;
                 }
-                Some(Ok(_)) => {} // ping/pong/binary: not part of the protocol
+                Some(Ok(_)) => {} // ping/pong: not part of the protocol
             }
         }
     }

@@ -30,6 +30,41 @@ pub trait EventHandler: Send + Sync {
     fn on_room_token_will_expire(&self, remain_time_in_second: i32, room_id: &str) {}
     fn on_room_login_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: Seq) {}
     fn on_room_logout_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: Seq) {}
+
+    // ---- streams (contract §6) ----
+    /// Other users' streams were added or deleted. `extended_data` is `{}` for Add and
+    /// `{"stream_delete_reason":[{"stream_id":"…","code":N}]}` for Delete (N: 1 stopped or logged
+    /// out, 2 heartbeat grace passed, 3 duplicate login, 4 kicked, 5 engine destroyed, 6 forbidden).
+    fn on_room_stream_update(&self, update_type: UpdateType, stream_list: &[Stream], extended_data: &str, room_id: &str) {}
+    /// Other users changed their streams' extra info.
+    fn on_room_stream_extra_info_update(&self, stream_list: &[Stream], room_id: &str) {}
+    /// A stream this engine publishes changed state (§6.1 publisher states and codes).
+    fn on_publisher_state_update(&self, state: PublisherState, error_code: i32, extended_data: &str, stream_id: &str) {}
+    /// A stream this engine plays changed state (§6.1 player states and codes).
+    fn on_player_state_update(&self, state: PlayerState, error_code: i32, extended_data: &str, stream_id: &str) {}
+    /// Result of `set_stream_extra_info` with the seq it returned.
+    fn on_publisher_update_stream_extra_info_result(&self, error_code: i32, seq: Seq) {}
+    /// One SEI frame of a played stream, byte for byte, in the publisher's order.
+    fn on_player_recv_sei(&self, data: &[u8], stream_id: &str) {}
+
+    // ---- messaging and room extra info (contract §7) ----
+    /// Result of `send_broadcast_message`: 0 and the message id (increasing per room), or a code.
+    fn on_im_send_broadcast_message_result(&self, error_code: i32, message_id: u64, room_id: &str, seq: Seq) {}
+    /// Result of `send_barrage_message`.
+    fn on_im_send_barrage_message_result(&self, error_code: i32, message_id: &str, room_id: &str, seq: Seq) {}
+    /// Result of `send_custom_command`.
+    fn on_im_send_custom_command_result(&self, error_code: i32, room_id: &str, seq: Seq) {}
+    /// Result of `set_room_extra_info`.
+    fn on_room_set_room_extra_info_result(&self, error_code: i32, room_id: &str, key: &str, seq: Seq) {}
+    /// 1–50 broadcast messages from others, in send order.
+    fn on_im_recv_broadcast_message(&self, message_list: &[BroadcastMessageInfo], room_id: &str) {}
+    /// 1–50 barrage messages from others, in send order.
+    fn on_im_recv_barrage_message(&self, message_list: &[BarrageMessageInfo], room_id: &str) {}
+    /// A custom command sent to this user (or to everyone).
+    fn on_im_recv_custom_command(&self, command: &str, from_user: &User, room_id: &str) {}
+    /// The room's extra info changed (set by someone else), or its current value right after
+    /// Logined, or again after Reconnected if it changed during the gap.
+    fn on_room_extra_info_update(&self, room_extra_info_list: &[RoomExtraInfo], room_id: &str) {}
 }
 
 pub(crate) struct Shared {
@@ -131,6 +166,79 @@ impl RoomEngine {
 
     pub fn renew_token(&self, room_id: &str, token: &str) -> Result<(), i32> {
         self.shared.call(|core, now| core.renew_token(room_id, token, now))
+    }
+
+    // ---- streams (contract §6) ----
+
+    /// Publish `stream_id` (1–255 bytes of `[0-9A-Za-z_-]`) on `channel` in the room named by
+    /// `config` (multi-room: required, 1003071) or the only room. Returns at once; the outcome
+    /// arrives as `on_publisher_state_update` (PublishRequesting, then Publishing or NoPublish with
+    /// 1003028/1003072/1003025). Errors: 1000015/1000014/1000016 (stream id), 1000002 (room not
+    /// joined), 1003023 (the channel publishes another stream). Contract §6.1.
+    pub fn start_publishing_stream(&self, stream_id: &str, config: Option<&PublisherConfig>, channel: PublishChannel) -> Result<(), i32> {
+        self.shared.call(|core, now| core.start_publishing_stream(stream_id, config, channel, now))
+    }
+
+    /// Stop the channel's stream: NoPublish (0); others see Delete (reason 1). Never fails.
+    pub fn stop_publishing_stream(&self, channel: PublishChannel) -> Result<(), i32> {
+        self.shared.call(|core, now| core.stop_publishing_stream(channel, now))
+    }
+
+    /// Extra info (≤ 1024 bytes UTF-8, else 1000017) for the channel's stream, before or during
+    /// publishing; the result arrives as `on_publisher_update_stream_extra_info_result` with the
+    /// returned seq.
+    pub fn set_stream_extra_info(&self, extra_info: &str, channel: PublishChannel) -> Result<Seq, i32> {
+        self.shared.call(|core, now| core.set_stream_extra_info(extra_info, channel, now))
+    }
+
+    /// Play `stream_id` from the room named by `config` (multi-room: required, 1004071) or the only
+    /// room: PlayRequesting, then Playing once it is published and its publisher is connected.
+    /// Errors: stream id codes, 1000002 (room not joined), 1004010 (13th stream). Contract §6.1.
+    pub fn start_playing_stream(&self, stream_id: &str, config: Option<&PlayerConfig>) -> Result<(), i32> {
+        self.shared.call(|core, now| core.start_playing_stream(stream_id, config, now))
+    }
+
+    /// Stop playing: NoPlay (0).
+    pub fn stop_playing_stream(&self, stream_id: &str) -> Result<(), i32> {
+        self.shared.call(|core, now| core.stop_playing_stream(stream_id, now))
+    }
+
+    /// Send 1–4096 bytes of side data (else 1000017) to every player of the channel's stream, in
+    /// order; the channel must be Publishing (else 1003001, nothing sent).
+    pub fn send_sei(&self, data: &[u8], channel: PublishChannel) -> Result<(), i32> {
+        self.shared.call(|core, _| core.send_sei(data, channel))
+    }
+
+    /// The engine's view of a room's streams (no server call): others' streams (`Play`), or with the
+    /// local user's published ones (`All`). `""` = the only room. Not joined → 1000002.
+    pub fn get_room_stream_list(&self, room_id: &str, list_type: RoomStreamListType) -> Result<Vec<Stream>, i32> {
+        self.shared.call(|core, _| core.get_room_stream_list(room_id, list_type))
+    }
+
+    // ---- messaging and room extra info (contract §7) ----
+
+    /// Reliable message (1–1024 bytes; 1009001/1009002) to everyone in the room but the sender.
+    /// Room not joined → 1009005. Returns the seq of `on_im_send_broadcast_message_result`.
+    pub fn send_broadcast_message(&self, room_id: &str, message: &str) -> Result<Seq, i32> {
+        self.shared.call(|core, now| core.send_broadcast_message(room_id, message, now))
+    }
+
+    /// Best-effort message (may be dropped under load; over 20/s per room → 1009015).
+    pub fn send_barrage_message(&self, room_id: &str, message: &str) -> Result<Seq, i32> {
+        self.shared.call(|core, now| core.send_barrage_message(room_id, message, now))
+    }
+
+    /// Reliable command to 1–5 users (`to_user_list` empty = everyone but the sender). A target id
+    /// empty → 1009011, longer than 63 bytes → 1009012, more than 5 targets → 1000017.
+    pub fn send_custom_command(&self, room_id: &str, command: &str, to_user_list: &[User]) -> Result<Seq, i32> {
+        let ids: Vec<&str> = to_user_list.iter().map(|u| u.user_id.as_str()).collect();
+        self.shared.call(|core, now| core.send_custom_command(room_id, command, &ids, now))
+    }
+
+    /// Set the room's extra info: key 1–10 bytes (1002014/1002015), value ≤ 128 bytes (1002016),
+    /// one key per room (1002017), room not joined → 1002002.
+    pub fn set_room_extra_info(&self, room_id: &str, key: &str, value: &str) -> Result<Seq, i32> {
+        self.shared.call(|core, now| core.set_room_extra_info(room_id, key, value, now))
     }
 
     /// Benchmarks only: queue events for delivery as if the core had produced them, to measure the

@@ -137,7 +137,7 @@ impl Hub {
         s.last_rx = now;
         match msg {
             ClientMsg::Ping => out.push(Out::Send(conn, ServerMsg::Pong)),
-            ClientMsg::Logout => {
+            ClientMsg::Logout { .. } => {
                 self.remove_session(&sid, &mut out);
                 out.push(Out::Close(conn));
             }
@@ -157,6 +157,7 @@ impl Hub {
                 out.push(Out::Send(conn, reply));
             }
             ClientMsg::Login { .. } => unreachable!("handled above"),
+            _ => {}
         }
         out
     }
@@ -170,7 +171,7 @@ impl Hub {
 
     /// The first frame of a connection. See the module docs and contract §1.2.
     pub fn login(&mut self, conn: ConnId, msg: ClientMsg, now: Instant, now_unix: i64) -> Vec<Out> {
-        let ClientMsg::Login { v, app_id, room_id, user_id, user_name, token, max_member_count, user_status_notify, resume_session_id } = msg
+        let ClientMsg::Login { v, app_id, room_id, user_id, user_name, token, max_member_count, user_status_notify, resume_session_id, .. } = msg
         else {
             return self.frame(conn, msg, now, now_unix);
         };
@@ -280,6 +281,11 @@ impl Hub {
             user_count: count,
             ping_interval_ms: self.cfg.ping_interval.as_millis() as u64,
             token_remaining_secs: s.token_expire.map(|e| e - now_unix),
+            grace_ms: self.cfg.heartbeat_timeout.as_millis() as u64,
+            state_age_ms: u64::MAX,
+            streams: Vec::new(),
+            extra_info: Vec::new(),
+            last_msg_id: 0,
         };
         if let Some(s) = self.sessions.get_mut(sid) {
             s.last_count = count;
@@ -459,7 +465,9 @@ mod tests {
             token: String::new(),
             max_member_count: 0,
             user_status_notify: notify,
+            client_id: format!("client-{user}"),
             resume_session_id: resume.map(Into::into),
+            last_msg_id: 0,
         }
     }
 
@@ -500,7 +508,7 @@ mod tests {
         let (mut h, t0) = hub();
         let o = h.login(1, login_msg("r", "a", true, None), t0, UNIX);
         match &to(&o, 1)[0] {
-            ServerMsg::LoginOk { resumed, users, user_count, ping_interval_ms, token_remaining_secs, session_id, room_session_id } => {
+            ServerMsg::LoginOk { resumed, users, user_count, ping_interval_ms, token_remaining_secs, session_id, room_session_id, .. } => {
                 assert!(!resumed);
                 assert!(users.is_empty());
                 assert_eq!((*user_count, *ping_interval_ms, *token_remaining_secs), (1, 10_000, None));
@@ -714,7 +722,7 @@ mod tests {
         let (mut h, t0) = hub();
         h.login(1, login_msg("r", "a", true, None), t0, UNIX);
         h.login(2, login_msg("r", "b", true, None), t0, UNIX);
-        let o = h.frame(2, ClientMsg::Logout, t0, UNIX);
+        let o = h.frame(2, ClientMsg::Logout { destroyed: false }, t0, UNIX);
         assert_eq!(to(&o, 1), vec![del("b")]);
         assert!(closed(&o, 2));
         assert_eq!(h.user_count("r"), 1);
@@ -738,7 +746,7 @@ mod tests {
         assert!(to(&o, 2).is_empty());
         ping_all(&mut h, t0 + secs(59));
         assert!(h.tick(t0 + secs(60)).is_empty());
-        h.frame(2, ClientMsg::Logout, t0 + secs(61), UNIX);
+        h.frame(2, ClientMsg::Logout { destroyed: false }, t0 + secs(61), UNIX);
         assert!(h.tick(t0 + secs(62)).is_empty(), "not before the interval");
         h.frame(1, ClientMsg::Ping, t0 + secs(89), UNIX);
         assert_eq!(to(&h.tick(t0 + secs(90)), 1), vec![ServerMsg::UserCount { count: 1 }]);

@@ -35,7 +35,9 @@ fn login(room: &str, user: &str, token: &str, resume: Option<&str>) -> ClientMsg
         token: token.into(),
         max_member_count: 0,
         user_status_notify: true,
+        client_id: format!("client-{user}"),
         resume_session_id: resume.map(Into::into),
+        last_msg_id: 0,
     }
 }
 

@@ -34,8 +34,14 @@ export ZEGO_PACK_LOG="$ROOT/target/pack/maturin-cargo.log"
 rm -f "$OUT"/zego_room-*.whl
 features=()
 [ -n "$FEATURES" ] && features=(--features "$FEATURES")
+# maturin reports progress on stderr even with --quiet: keep it for failures only.
 (cd "$ROOT/bindings/python" &&
-  PATH="$SHIM:$PATH" "$TOOLS/bin/maturin" build --release --quiet "${features[@]}" --out "$OUT")
+  PATH="$SHIM:$PATH" "$TOOLS/bin/maturin" build --release --quiet "${features[@]}" --out "$OUT") \
+  > "$ROOT/target/pack/maturin.log" 2>&1 || {
+  cat "$ROOT/target/pack/maturin.log" >&2
+  echo "package-python: maturin build failed" >&2
+  exit 1
+}
 
 # Both of maturin's cargo calls must have gone to the shared build (else it compiled twice).
 grep -q '^rustc -> build' "$ZEGO_PACK_LOG" && grep -q '^run uniffi-bindgen ->' "$ZEGO_PACK_LOG" || {

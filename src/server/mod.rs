@@ -92,10 +92,22 @@ enum Stop {
     Kill,
 }
 
+/// Pending connections the kernel may queue before the accept loop takes them. std's `bind`
+/// uses 128, which a burst of reconnecting clients overflows: their SYNs are dropped and they wait
+/// out TCP's retransmission backoff (1, 3, 7, 15 … s). The kernel caps it at `somaxconn`.
+const ACCEPT_BACKLOG: i32 = 4096;
+
 fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
-    let l = std::net::TcpListener::bind(addr).map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-    l.set_nonblocking(true)?;
-    Ok(l)
+    use socket2::{Domain, Socket, Type};
+    let listen = || -> io::Result<std::net::TcpListener> {
+        let s = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        s.set_reuse_address(true)?;
+        s.bind(&addr.into())?;
+        s.listen(ACCEPT_BACKLOG)?;
+        s.set_nonblocking(true)?;
+        Ok(s.into())
+    };
+    listen().map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
 
 /// Runs the server until `shutdown` completes, then closes every session gracefully.

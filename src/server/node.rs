@@ -43,8 +43,10 @@ pub(crate) const SEI_QUEUE_FRAMES: usize = 64;
 /// A publisher may send at most this many SEI frames / bytes per second; more cuts it off.
 const SEI_MAX_FRAMES_PER_SEC: u32 = 1000;
 const SEI_MAX_BYTES_PER_SEC: u64 = 4 * 1024 * 1024;
-/// Events a room view remembers for sessions that register with an older snapshot.
-const RECENT_EVENTS: usize = 1024;
+/// Events a room view remembers for sessions that register with a snapshot older than the view
+/// (a login whose store answer crossed newer events): at most this many, for at most `RECENT_AGE`.
+const RECENT_EVENTS: usize = 256;
+const RECENT_AGE: Duration = Duration::from_secs(10);
 
 /// What a connection task is told to do.
 pub(crate) enum Outgoing {
@@ -134,7 +136,7 @@ struct LocalRoom {
     last_seq: u64,
     /// Events that arrived before the first snapshot (a networked store, right after subscribing).
     early: Vec<Arc<RoomEvent>>,
-    recent: VecDeque<Arc<RoomEvent>>,
+    recent: VecDeque<(Instant, Arc<RoomEvent>)>,
     sessions: BTreeSet<SessionId>,
     members: BTreeMap<String, User>,
     streams: BTreeMap<String, StreamRecord>,
@@ -283,8 +285,9 @@ impl State {
             return;
         }
         room.last_seq = ev.seq;
-        room.recent.push_back(ev.clone());
-        if room.recent.len() > RECENT_EVENTS {
+        let now = Instant::now();
+        room.recent.push_back((now, ev.clone()));
+        while room.recent.len() > RECENT_EVENTS || room.recent.front().is_some_and(|(at, _)| now.duration_since(*at) > RECENT_AGE) {
             room.recent.pop_front();
         }
         self.deliver(ev, node_id, None);
@@ -968,7 +971,7 @@ impl<S: RoomStore> Node<S> {
         // Events the view applied after this session's snapshot.
         let room = &st.rooms[room_id];
         if room.last_seq > snap.seq {
-            let covered = room.recent.front().is_some_and(|e| e.seq <= snap.seq + 1);
+            let covered = room.recent.front().is_some_and(|(_, e)| e.seq <= snap.seq + 1);
             if !covered {
                 log::warn!("room {room_id}: session {sid} registered too far behind the view; closing it (it will resume)");
                 if let Some(s) = st.sessions.get_mut(sid) {
@@ -977,7 +980,7 @@ impl<S: RoomStore> Node<S> {
                 st.close(conn, CloseCode::Again);
                 return Some(Flow::Close(CloseCode::Again, ""));
             }
-            let behind: Vec<Arc<RoomEvent>> = room.recent.iter().filter(|e| e.seq > snap.seq).cloned().collect();
+            let behind: Vec<Arc<RoomEvent>> = room.recent.iter().filter(|(_, e)| e.seq > snap.seq).map(|(_, e)| e.clone()).collect();
             for ev in behind {
                 st.deliver(&ev, &self.cfg.node_id, Some(sid));
             }

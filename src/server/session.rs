@@ -131,7 +131,41 @@ async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: 
     }
 }
 
+/// Largest WebSocket frame the server writes; longer messages go out as several frames (a
+/// fragmented message, RFC 6455 §5.4, reassembled by the peer's WebSocket layer). The write
+/// buffer of a connection keeps the capacity of the largest frame it ever wrote, so this bounds
+/// the memory an idle session holds after, say, a `login_ok` listing 99 users.
+const MAX_FRAME_OUT: usize = 1024;
+
+/// `msg` as the frames to write: itself if small, else fragments of at most `MAX_FRAME_OUT`.
+fn frames(msg: Message) -> Vec<Message> {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let (bytes, first) = match msg {
+        Message::Text(t) if t.len() > MAX_FRAME_OUT => (bytes::Bytes::from(t), Data::Text),
+        Message::Binary(b) if b.len() > MAX_FRAME_OUT => (b, Data::Binary),
+        small => return vec![small],
+    };
+    let n = bytes.len().div_ceil(MAX_FRAME_OUT);
+    (0..n)
+        .map(|i| {
+            let chunk = bytes.slice(i * MAX_FRAME_OUT..((i + 1) * MAX_FRAME_OUT).min(bytes.len()));
+            let opcode = OpCode::Data(if i == 0 { first } else { Data::Continue });
+            Message::Frame(Frame::message(chunk, opcode, i + 1 == n))
+        })
+        .collect()
+}
+
 async fn write(ws: &mut WebSocketStream<TcpStream>, peer: SocketAddr, msg: Message) -> bool {
+    for frame in frames(msg) {
+        if !write_frame(ws, peer, frame).await {
+            return false;
+        }
+    }
+    true
+}
+
+async fn write_frame(ws: &mut WebSocketStream<TcpStream>, peer: SocketAddr, msg: Message) -> bool {
     match tokio::time::timeout(WRITE_TIMEOUT, ws.send(msg)).await {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
@@ -197,7 +231,9 @@ async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc
                 Some(Ok(Message::Text(t))) => match ClientMsg::decode(t.as_str()) {
                     Ok(msg) => {
                         got_first = true;
-                        node.on_text(conn, msg).await
+                        // Boxed: the login path's state is large and needed only while a frame is
+                        // handled; inline it would sit in every idle connection's task.
+                        Box::pin(node.on_text(conn, msg)).await
                     }
                     Err(e) => {
                         log::warn!("{peer}: closing session: malformed frame: {e}");
@@ -206,7 +242,7 @@ async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc
                 },
                 Some(Ok(Message::Binary(data))) => {
                     if got_first {
-                        node.on_binary(conn, &data).await
+                        Box::pin(node.on_binary(conn, &data)).await
                     } else {
                         log::warn!("{peer}: closing session: binary frame before login");
                         Flow::Close(CloseCode::Unsupported, "login first")
@@ -234,5 +270,6 @@ async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc
             break;
         }
     }
-    node.conn_closed(conn).await;
+    Box::pin(node.conn_closed(conn)).await;
 }
+

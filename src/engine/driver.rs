@@ -22,6 +22,10 @@ pub(crate) enum DriverMsg {
     Connected(ConnId),
     Frame(ConnId, ServerMsg),
     Disconnected(ConnId),
+    /// The attempt failed for a reason the app developer must see (TLS: certificate not trusted,
+    /// expired, for another host); logged once per room, then handled as `Disconnected`.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    ConnectFailed(ConnId, String),
     /// Finish queued goodbyes (bounded), then end the thread.
     Shutdown,
 }
@@ -61,11 +65,17 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
             };
             let Some(msg) = msg else { break };
             match msg {
-                DriverMsg::Output(Output::Connect { conn, url }) => {
-                    let (ctx, crx) = unbounded_channel();
-                    conns.insert(conn, ctx);
-                    tasks.spawn(connection(conn, url, crx, tx.clone()));
-                }
+                DriverMsg::Output(Output::Connect { conn, url }) => match tls_for(&shared, &url) {
+                    Ok(tls) => {
+                        let (ctx, crx) = unbounded_channel();
+                        conns.insert(conn, ctx);
+                        tasks.spawn(connection(conn, url, tls, crx, tx.clone()));
+                    }
+                    Err(reason) => {
+                        let reason = format!("TLS with {url} unavailable: {reason}");
+                        let _ = shared.with_core(|core| core.on_connect_failed(conn, &reason, Instant::now()));
+                    }
+                },
                 DriverMsg::Output(Output::Send { conn, msg }) => {
                     if let Some(c) = conns.get(&conn) {
                         let _ = c.send(ConnCmd::Send(msg));
@@ -87,6 +97,10 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
                     conns.remove(&conn);
                     let _ = shared.with_core(|core| core.on_disconnected(conn, Instant::now()));
                 }
+                DriverMsg::ConnectFailed(conn, reason) => {
+                    conns.remove(&conn);
+                    let _ = shared.with_core(|core| core.on_connect_failed(conn, &reason, Instant::now()));
+                }
                 DriverMsg::Shutdown => {
                     // Outputs queued before Shutdown (logout frames, closes) were handled above.
                     for (_, c) in conns.drain() {
@@ -102,14 +116,56 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
     });
 }
 
+/// The TLS client configuration a connection to `url` needs: `None` for `ws://`; for `wss://` the
+/// engine's (built on first use, then kept). `Err` names why TLS cannot be used at all.
+#[cfg(feature = "tls")]
+fn tls_for(shared: &Shared, url: &str) -> Result<Option<Arc<rustls::ClientConfig>>, String> {
+    if !url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("wss://")) {
+        return Ok(None);
+    }
+    let mut slot = shared.tls.lock();
+    if let Some(config) = slot.as_ref() {
+        return Ok(Some(config.clone()));
+    }
+    let config = super::tls::client_config()?;
+    *slot = Some(config.clone());
+    Ok(Some(config))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_for(_shared: &Shared, _url: &str) -> Result<(), String> {
+    Ok(()) // wss:// URLs are refused when the engine is created
+}
+
+#[cfg(feature = "tls")]
+type TlsConfig = Option<Arc<rustls::ClientConfig>>;
+#[cfg(not(feature = "tls"))]
+type TlsConfig = ();
+
 /// One WebSocket: opens it, forwards frames both ways, reports the end once.
-async fn connection(conn: ConnId, url: String, mut cmds: UnboundedReceiver<ConnCmd>, tx: UnboundedSender<DriverMsg>) {
+async fn connection(conn: ConnId, url: String, tls: TlsConfig, mut cmds: UnboundedReceiver<ConnCmd>, tx: UnboundedSender<DriverMsg>) {
     let config = WebSocketConfig::default().max_message_size(Some(MAX_SERVER_FRAME_BYTES)).max_frame_size(Some(MAX_SERVER_FRAME_BYTES));
-    let open = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
+    #[cfg(feature = "tls")]
+    let open = tokio_tungstenite::connect_async_tls_with_config(
+        url.as_str(),
+        Some(config),
+        true,
+        tls.map(tokio_tungstenite::Connector::Rustls),
+    );
+    #[cfg(not(feature = "tls"))]
+    let open = {
+        let () = tls;
+        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
+    };
     let ws = tokio::select! {
         r = open => match r {
             Ok((ws, _)) => ws,
             Err(e) => {
+                #[cfg(feature = "tls")]
+                if let Some(reason) = super::tls::failure_reason(&e) {
+                    let _ = tx.send(DriverMsg::ConnectFailed(conn, format!("TLS with {url} failed: {reason}")));
+                    return;
+                }
                 log::debug!("conn {conn}: cannot connect to {url}: {e}");
                 let _ = tx.send(DriverMsg::Disconnected(conn));
                 return;

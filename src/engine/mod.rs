@@ -3,6 +3,8 @@
 
 mod dispatcher;
 mod driver;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -37,6 +39,9 @@ pub(crate) struct Shared {
     core: Mutex<Option<Core>>,
     dispatcher: Dispatcher,
     tx: UnboundedSender<DriverMsg>,
+    /// The rustls client configuration for `wss://`, built on first use (see `tls`).
+    #[cfg(feature = "tls")]
+    tls: Mutex<Option<Arc<rustls::ClientConfig>>>,
 }
 
 impl Shared {
@@ -102,7 +107,13 @@ impl RoomEngine {
             ^ (Arc::as_ptr(&handler) as *const () as u64);
         let (tx, rx) = unbounded_channel();
         let dispatcher = Dispatcher::start(handler).map_err(|_| crate::error_codes::INNER_ERROR)?;
-        let shared = Arc::new(Shared { core: Mutex::new(Some(Core::new(&profile, timings, seed))), dispatcher, tx: tx.clone() });
+        let shared = Arc::new(Shared {
+            core: Mutex::new(Some(Core::new(&profile, timings, seed))),
+            dispatcher,
+            tx: tx.clone(),
+            #[cfg(feature = "tls")]
+            tls: Mutex::new(None),
+        });
         let for_driver = shared.clone();
         let driver = std::thread::Builder::new()
             .name("zego-room-io".into())

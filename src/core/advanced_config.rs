@@ -8,6 +8,10 @@ use std::time::Duration;
 pub struct AdvancedConfig {
     /// `room_retry_time`: how long (seconds) the engine keeps retrying after a loss or at first login.
     pub room_retry_time: Option<Duration>,
+    /// `tls_ca_file`: path of a PEM file with CA certificate(s) trusted for `wss://` in addition to
+    /// the platform's roots (contract §9). `Some("")` goes back to the platform's roots only. The
+    /// core only carries the path; the engine reads the file when the config is set (sans-I/O).
+    pub tls_ca_file: Option<String>,
 }
 
 /// Parses the whole text first so a bad value changes nothing (contract §1.3).
@@ -27,6 +31,8 @@ pub fn parse(text: &str) -> Result<AdvancedConfig, i32> {
                 })?;
                 out.room_retry_time = Some(Duration::from_secs(secs));
             }
+            // Paths cannot contain ';' (the item separator); surrounding blanks are trimmed.
+            "tls_ca_file" => out.tls_ca_file = Some(value.to_owned()),
             _ => log::info!("advanced config: unknown key '{key}' ignored"),
         }
     }
@@ -46,5 +52,15 @@ mod tests {
         assert_eq!(parse("room_retry_time=abc"), Err(ILLEGAL_PARAM));
         assert_eq!(parse("room_retry_time=-1"), Err(ILLEGAL_PARAM));
         assert_eq!(parse("room_retry_time"), Err(ILLEGAL_PARAM));
+    }
+
+    #[test]
+    fn tls_ca_file_is_carried_as_a_path() {
+        let c = parse("tls_ca_file = /data/ca.pem ; room_retry_time=5").unwrap();
+        assert_eq!(c.tls_ca_file.as_deref(), Some("/data/ca.pem"));
+        assert_eq!(c.room_retry_time, Some(Duration::from_secs(5)));
+        assert_eq!(parse("tls_ca_file=C:\\certs\\a=b.pem").unwrap().tls_ca_file.as_deref(), Some("C:\\certs\\a=b.pem"));
+        assert_eq!(parse("tls_ca_file=").unwrap().tls_ca_file.as_deref(), Some(""));
+        assert_eq!(parse("tls_ca_file=/x.pem;room_retry_time=x"), Err(ILLEGAL_PARAM));
     }
 }

@@ -122,9 +122,32 @@ impl RoomEngine {
         Ok(RoomEngine { shared, driver: Mutex::new(Some(driver)) })
     }
 
-    /// `"key=value;..."`; known key: `room_retry_time` (seconds).
+    /// `"key=value;..."` (contract §1.3, §9). Known keys: `room_retry_time` (whole seconds) and
+    /// `tls_ca_file` (path of a PEM file with CA certificate(s) trusted for `wss://` besides the
+    /// platform's roots; empty = platform roots only). The file is read here, once, on the calling
+    /// thread. Errors: 1000017 when a value cannot be parsed or the CA file cannot be read or holds
+    /// no usable CA certificate; nothing changes then. 1000001 once destroyed.
     pub fn set_engine_config(&self, advanced_config: &str) -> Result<(), i32> {
-        self.shared.call(|core, _| core.set_engine_config(advanced_config))
+        let parsed = crate::core::advanced_config::parse(advanced_config)?;
+        #[cfg(feature = "tls")]
+        let tls = match parsed.tls_ca_file.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(path) => Some(Some(tls::client_config_with_ca_file(path).map_err(|e| {
+                log::warn!("advanced config: tls_ca_file refused: {e}");
+                ILLEGAL_PARAM
+            })?)),
+        };
+        #[cfg(not(feature = "tls"))]
+        if parsed.tls_ca_file.is_some() {
+            log::info!("advanced config: tls_ca_file ignored (built without the tls feature: ws:// only)");
+        }
+        self.shared.call(|core, _| core.set_engine_config(advanced_config))?;
+        #[cfg(feature = "tls")]
+        if let Some(config) = tls {
+            *self.shared.tls.lock() = config;
+        }
+        Ok(())
     }
 
     pub fn login_room(&self, room_id: &str, user: &User, config: Option<&RoomConfig>) -> Result<Seq, i32> {

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod hub;
 mod session;
+pub mod tls;
 #[cfg(test)]
 mod shell_tests;
 
@@ -15,6 +16,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -38,6 +41,11 @@ pub struct ServerConfig {
     pub ping_interval: Duration,
     /// Period of online-count updates (contract: 30 s; tests shorten it).
     pub count_interval: Duration,
+    /// `--tls-cert`: PEM certificate chain (leaf first). With `tls_key`, the signalling listener
+    /// serves `wss://` and the admin listener `https://` (contract §9); both or neither.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`: PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +58,8 @@ impl Default for ServerConfig {
             heartbeat_timeout: Duration::from_secs(90),
             ping_interval: Duration::from_secs(10),
             count_interval: Duration::from_secs(30),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -62,6 +72,16 @@ impl ServerConfig {
             heartbeat_timeout: self.heartbeat_timeout,
             ping_interval: self.ping_interval,
             count_interval: self.count_interval,
+        }
+    }
+
+    /// The TLS configuration of `tls_cert` + `tls_key`, `None` without them. Errors: only one of
+    /// the two given, a file that cannot be read, a certificate and key that do not go together.
+    fn tls(&self) -> io::Result<Option<Arc<rustls::ServerConfig>>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => tls::load_server_config(cert, key).map(Some),
+            _ => Err(io::Error::new(io::ErrorKind::InvalidInput, "--tls-cert and --tls-key go together: give both or neither")),
         }
     }
 }
@@ -159,16 +179,18 @@ fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
 /// Runs the server until `shutdown` completes, then closes every session gracefully.
 /// Binding errors (address in use) are returned before anything runs.
 pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+    let tls = config.tls()?;
     let ws = bind(config.listen)?;
     let admin = bind(config.admin_listen)?;
+    let (ws_scheme, admin_scheme) = schemes(tls.is_some());
     log::info!(
-        "room server listening on ws://{} (admin http://{}), app id {}, {}",
+        "room server listening on {ws_scheme}://{} (admin {admin_scheme}://{}), app id {}, {}",
         ws.local_addr()?,
         admin.local_addr()?,
         config.app_id,
         if config.server_secret.is_some() { "tokens checked" } else { "no authentication" }
     );
-    session::serve(ws, admin, config.hub_config(), async {
+    session::serve(ws, admin, config.hub_config(), tls, async {
         shutdown.await;
         Stop::Graceful
     })
@@ -178,6 +200,8 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io
 /// Binds both listeners (so "address in use" is an `Err` here) and runs the server on its own
 /// thread with a 2-worker runtime.
 pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
+    let tls = config.tls()?;
+    let tls_on = tls.is_some();
     let ws = bind(config.listen)?;
     let admin = bind(config.admin_listen)?;
     let ws_addr = ws.local_addr()?;
@@ -190,7 +214,7 @@ pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
     let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
     let hub_cfg = config.hub_config();
     let thread = std::thread::Builder::new().name("zego-room-server-main".into()).spawn(move || {
-        let res = rt.block_on(session::serve(ws, admin, hub_cfg, async {
+        let res = rt.block_on(session::serve(ws, admin, hub_cfg, tls, async {
             // A dropped handle means nobody can stop us politely: behave as a graceful stop.
             stop_rx.await.unwrap_or(Stop::Graceful)
         }));
@@ -200,14 +224,24 @@ pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
         // Dropping the runtime cancels every remaining task and closes every socket.
         rt.shutdown_timeout(Duration::from_secs(1));
     })?;
-    log::info!("room server listening on ws://{ws_addr} (admin http://{admin_addr})");
-    Ok(ServerHandle { ws_addr, admin_addr, stop: Some(stop_tx), thread: Some(thread) })
+    let (ws_scheme, admin_scheme) = schemes(tls_on);
+    log::info!("room server listening on {ws_scheme}://{ws_addr} (admin {admin_scheme}://{admin_addr})");
+    Ok(ServerHandle { ws_addr, admin_addr, tls: tls_on, stop: Some(stop_tx), thread: Some(thread) })
+}
+
+fn schemes(tls: bool) -> (&'static str, &'static str) {
+    if tls {
+        ("wss", "https")
+    } else {
+        ("ws", "http")
+    }
 }
 
 /// A server started by [`start`]. Dropping it stops the server gracefully (without waiting).
 pub struct ServerHandle {
     ws_addr: SocketAddr,
     admin_addr: SocketAddr,
+    tls: bool,
     stop: Option<oneshot::Sender<Stop>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -219,9 +253,13 @@ impl ServerHandle {
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
     }
-    /// `ws://IP:PORT` for engine profiles.
+    /// `ws://IP:PORT` for engine profiles; `wss://IP:PORT` when the server serves TLS.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.ws_addr)
+        format!("{}://{}", schemes(self.tls).0, self.ws_addr)
+    }
+    /// True when started with `tls_cert`/`tls_key` (wss:// and https://).
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
     /// Closes every session with a WebSocket close frame, then stops; blocks until stopped.
     pub fn shutdown(mut self) {

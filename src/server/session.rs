@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -45,16 +46,18 @@ pub(super) async fn serve(
     ws: std::net::TcpListener,
     admin_l: std::net::TcpListener,
     cfg: HubConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
     stop: impl Future<Output = Stop>,
 ) -> io::Result<()> {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let ws = TcpListener::from_std(ws)?;
     let admin_l = TcpListener::from_std(admin_l)?;
     let shared = Arc::new(Shared::new(cfg));
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
 
-    let accept = tokio::spawn(accept_loop(ws, shared.clone(), alive_tx.clone()));
-    let admin_task = tokio::spawn(admin::serve(admin_l, shared.clone()));
+    let accept = tokio::spawn(accept_loop(ws, shared.clone(), alive_tx.clone(), tls.clone()));
+    let admin_task = tokio::spawn(admin::serve(admin_l, shared.clone(), tls));
     let tick_shared = shared.clone();
     let ticker = tokio::spawn(async move {
         let mut iv = tokio::time::interval(TICK);
@@ -90,12 +93,22 @@ pub(super) async fn serve(
     Ok(())
 }
 
-async fn accept_loop(l: TcpListener, shared: Arc<Shared>, alive: mpsc::Sender<()>) {
+async fn accept_loop(l: TcpListener, shared: Arc<Shared>, alive: mpsc::Sender<()>, tls: Option<tokio_rustls::TlsAcceptor>) {
     loop {
         match l.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, peer, shared.clone(), alive.clone()));
+                let (shared, alive) = (shared.clone(), alive.clone());
+                match tls.clone() {
+                    None => drop(tokio::spawn(connection(stream, peer, shared, alive))),
+                    // The handshake runs in the connection's own task (bounded), never in this loop.
+                    Some(acceptor) => drop(tokio::spawn(async move {
+                        match super::tls::handshake(&acceptor, stream).await {
+                            Ok(stream) => connection(stream, peer, shared, alive).await,
+                            Err(e) => log::warn!("{peer}: TLS handshake failed: {e}"),
+                        }
+                    })),
+                }
             }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
@@ -106,7 +119,7 @@ async fn accept_loop(l: TcpListener, shared: Arc<Shared>, alive: mpsc::Sender<()
     }
 }
 
-async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: &str) {
+async fn close_ws<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, code: CloseCode, reason: &str) {
     let frame = CloseFrame { code, reason: reason.into() };
     if let Ok(Ok(())) = tokio::time::timeout(CLOSE_HANDSHAKE, ws.close(Some(frame))).await {
         // Finish the handshake so the peer reads our close frame before the socket goes away.
@@ -114,7 +127,8 @@ async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: 
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _alive: mpsc::Sender<()>) {
+/// One WebSocket session over `stream` (TCP, or TLS over TCP).
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, peer: SocketAddr, shared: Arc<Shared>, _alive: mpsc::Sender<()>) {
     let deadline = tokio::time::sleep(LOGIN_DEADLINE);
     tokio::pin!(deadline);
     let mut ws = tokio::select! {

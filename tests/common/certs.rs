@@ -52,7 +52,7 @@ fn server_cert(
 pub fn make_pki(dir: &Path) -> TestPki {
     std::fs::create_dir_all(dir).expect("cert dir");
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
-    params.distinguished_name.push(DnType::CommonName, "zego-room test CA (throwaway)");
+    params.distinguished_name.push(DnType::CommonName, format!("zego-room test CA {:x} (throwaway)", fastrand::u32(..)));
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     params.not_before = rcgen::date_time_ymd(2018, 1, 1);

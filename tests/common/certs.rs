@@ -67,6 +67,7 @@ pub fn make_pki(dir: &Path) -> TestPki {
 }
 
 /// A fresh directory under the system temp dir for one test's certificates.
+#[allow(dead_code)] // not used by the example
 pub fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("zego-room-tls-{tag}-{}-{:x}", std::process::id(), fastrand::u64(..)));
     std::fs::create_dir_all(&d).expect("temp dir");

@@ -5,6 +5,8 @@ mod dispatcher;
 mod driver;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(all(target_os = "android", feature = "tls"))]
+pub(crate) use tls::android::mark_initialised as mark_android_tls_initialised;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;

@@ -16,8 +16,88 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::ClientConfig;
 
+/// ring, trimmed to what a client needs (the bytes count on mobile): AES-GCM suites only (TLS 1.3's
+/// mandatory TLS_AES_128_GCM_SHA256 among them; no ChaCha20), X25519 and P-256 key exchange (no
+/// P-384 key exchange; P-384 signatures are still verified), and no private-key loading (the
+/// engine never presents a client certificate), so ring's RSA/ECDSA/Ed25519 signing code is not
+/// linked in. Certificate signatures: ring's full set, as rustls' default.
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::crypto::ring::{cipher_suite as cs, kx_group};
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![
+            cs::TLS13_AES_128_GCM_SHA256,
+            cs::TLS13_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        ],
+        kx_groups: vec![kx_group::X25519, kx_group::SECP256R1],
+        signature_verification_algorithms: SIGNATURE_ALGORITHMS,
+        secure_random: &SystemRandom,
+        key_provider: &NoClientKeys,
+    })
+}
+
+/// rustls' own table for ring (rustls 0.23 `crypto::ring::SUPPORTED_SIG_ALGS`, which is private):
+/// every signature webpki verifies with ring, and which TLS signature scheme maps to which.
+static SIGNATURE_ALGORITHMS: rustls::crypto::WebPkiSupportedAlgorithms = {
+    use rustls::SignatureScheme as S;
+    use webpki::ring as a;
+    rustls::crypto::WebPkiSupportedAlgorithms {
+        all: &[
+            a::ECDSA_P256_SHA256,
+            a::ECDSA_P256_SHA384,
+            a::ECDSA_P384_SHA256,
+            a::ECDSA_P384_SHA384,
+            a::ED25519,
+            a::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            a::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            a::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            a::RSA_PKCS1_2048_8192_SHA256,
+            a::RSA_PKCS1_2048_8192_SHA384,
+            a::RSA_PKCS1_2048_8192_SHA512,
+            a::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+            a::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+            a::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        ],
+        mapping: &[
+            // For TLS 1.2 the curve is not fixed by the scheme; for TLS 1.3 it is.
+            (S::ECDSA_NISTP384_SHA384, &[a::ECDSA_P384_SHA384, a::ECDSA_P256_SHA384]),
+            (S::ECDSA_NISTP256_SHA256, &[a::ECDSA_P256_SHA256, a::ECDSA_P384_SHA256]),
+            (S::ED25519, &[a::ED25519]),
+            (S::RSA_PSS_SHA512, &[a::RSA_PSS_2048_8192_SHA512_LEGACY_KEY]),
+            (S::RSA_PSS_SHA384, &[a::RSA_PSS_2048_8192_SHA384_LEGACY_KEY]),
+            (S::RSA_PSS_SHA256, &[a::RSA_PSS_2048_8192_SHA256_LEGACY_KEY]),
+            (S::RSA_PKCS1_SHA512, &[a::RSA_PKCS1_2048_8192_SHA512]),
+            (S::RSA_PKCS1_SHA384, &[a::RSA_PKCS1_2048_8192_SHA384]),
+            (S::RSA_PKCS1_SHA256, &[a::RSA_PKCS1_2048_8192_SHA256]),
+        ],
+    }
+};
+
+/// ring's system random source (as rustls' ring provider uses).
+#[derive(Debug)]
+struct SystemRandom;
+
+impl rustls::crypto::SecureRandom for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        use ring::rand::SecureRandom;
+        ring::rand::SystemRandom::new().fill(buf).map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+/// The engine has no client certificate: nothing to load.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl rustls::crypto::KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("the engine uses no client certificate".into()))
+    }
 }
 
 fn with_verifier(provider: Arc<CryptoProvider>, verifier: Arc<dyn ServerCertVerifier>) -> Result<Arc<ClientConfig>, String> {
@@ -80,17 +160,11 @@ fn load_ca_file(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
-/// Names the TLS reason of a failed connection attempt, or `None` when it was not TLS (refused,
-/// reset, timed out, HTTP error).
-pub(crate) fn failure_reason(e: &tokio_tungstenite::tungstenite::Error) -> Option<String> {
-    use tokio_tungstenite::tungstenite::Error;
-    match e {
-        Error::Tls(t) => Some(t.to_string()),
-        // tokio-rustls reports handshake failures (certificate not trusted, expired, wrong host,
-        // alerts from the server) as io errors that wrap the rustls error.
-        Error::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()).map(|r| r.to_string()),
-        _ => None,
-    }
+/// Names the TLS reason of a failed handshake, or `None` when it was not TLS (reset, closed).
+/// tokio-rustls reports TLS failures (certificate not trusted, expired, for another host, alerts
+/// from the server, a peer that does not speak TLS) as io errors wrapping the rustls error.
+pub(crate) fn failure_reason(e: &std::io::Error) -> Option<String> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()).map(|r| r.to_string())
 }
 
 /// Extra CA roots in front of a platform verifier that cannot take them (Android). Compiled on

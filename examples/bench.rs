@@ -51,7 +51,7 @@ fn config(heartbeat: u64, ping: u64) -> ServerConfig {
         heartbeat_timeout: Duration::from_secs(heartbeat),
         ping_interval: Duration::from_secs(ping),
         count_interval: Duration::from_secs(30),
-        node_id: None,
+        ..ServerConfig::default()
     }
 }
 

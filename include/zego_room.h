@@ -303,8 +303,11 @@ zego_error zego_engine_create(const struct zego_engine_profile *profile, struct 
 void zego_engine_destroy(struct zego_engine *engine);
 
 /**
- * Advanced configuration, `"key=value;key=value"`. Known key: `room_retry_time` (seconds).
- * Unknown keys are ignored (logged); an unparsable value returns 1000017 and changes nothing.
+ * Advanced configuration, `"key=value;key=value"` (contract §1.3, §9). Known keys:
+ * `room_retry_time` (whole seconds) and `tls_ca_file` (path of a PEM file of CA certificates
+ * trusted for `wss://` besides the platform's roots; read during this call; empty = platform
+ * roots only). Unknown keys are ignored (logged); a value that cannot be used (unparsable, an
+ * unreadable CA file, no CA certificate in it) returns 1000017 and changes nothing.
  */
 zego_error zego_engine_set_engine_config(struct zego_engine *engine, const char *advanced_config);
 

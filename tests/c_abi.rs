@@ -423,7 +423,8 @@ fn valgrind_no_invalid_access_no_definite_leak() {
     for (name, arg) in [("inputs", env!("CARGO_PKG_VERSION").to_owned()), ("reentrancy", url.clone())] {
         let exe = build(&format!("tests/c/{name}.c"), name, &[]);
         let mut cmd = Command::new("valgrind");
-        cmd.args(["--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite", "--quiet"]).arg(exe).arg(arg);
+        let supp = format!("--suppressions={}", root().join("tests/c/valgrind.supp").display());
+        cmd.args(["--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite", "--quiet", &supp]).arg(exe).arg(arg);
         let out = run_checked(cmd, &format!("{name} (valgrind)"), Duration::from_secs(150));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("Invalid read") && !stderr.contains("Invalid write") && !stderr.contains("definitely lost"), "{stderr}");

@@ -2,6 +2,7 @@
 //! after closing sessions; refuses to start with one clear line on a bad flag or a busy address.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,10 +12,10 @@ use zego_room::server::{run, ServerConfig};
 #[derive(Parser, Debug)]
 #[command(name = "zego-room-server", version, about = "ZEGO-compatible room server")]
 struct Cli {
-    /// Signalling endpoint (WebSocket, ws://ADDR).
+    /// Signalling endpoint (WebSocket, ws://ADDR; wss:// with --tls-cert/--tls-key).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
     listen: SocketAddr,
-    /// Admin HTTP API endpoint.
+    /// Admin HTTP API endpoint (https:// with --tls-cert/--tls-key).
     #[arg(long = "admin-listen", value_name = "ADDR", default_value = "127.0.0.1:9101")]
     admin_listen: SocketAddr,
     /// The app id this server serves.
@@ -29,6 +30,12 @@ struct Cli {
     /// Heartbeat interval (seconds) the server asks clients to keep.
     #[arg(long = "ping-interval", value_name = "SECS", default_value_t = 10)]
     ping_interval: u64,
+    /// PEM certificate chain (leaf first): serve wss:// and https:// (admin). Needs --tls-key.
+    #[arg(long = "tls-cert", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert. Needs --tls-cert.
+    #[arg(long = "tls-key", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
 }
 
 fn refuse(msg: impl std::fmt::Display) -> ExitCode {
@@ -68,6 +75,8 @@ fn main() -> ExitCode {
         server_secret: cli.server_secret,
         heartbeat_timeout: Duration::from_secs(cli.heartbeat_timeout),
         ping_interval: Duration::from_secs(cli.ping_interval),
+        tls_cert: cli.tls_cert,
+        tls_key: cli.tls_key,
         ..ServerConfig::default()
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

@@ -550,6 +550,17 @@ impl Core {
         self.process_signals(now);
     }
 
+    /// The attempt on `conn` failed for a reason the app developer must see (TLS: certificate not
+    /// trusted, expired, for another host). Logged as a warning once per room login (not on every
+    /// retry); otherwise handled as [`Core::on_disconnected`]: retries go on within
+    /// `room_retry_time`, then LoginFailed/ReconnectFailed 1002053 (contract §9).
+    pub fn on_connect_failed(&mut self, conn: ConnId, reason: &str, now: Instant) {
+        if let Some(i) = self.ctx.conns.get(&conn).and_then(|id| self.index(id)) {
+            self.rooms[i].note_connect_failure(reason);
+        }
+        self.on_disconnected(conn, now);
+    }
+
     pub fn handle_timeout(&mut self, now: Instant) {
         for room in &mut self.rooms {
             room.on_timeout(&mut self.ctx, now);

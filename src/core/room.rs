@@ -71,6 +71,8 @@ pub(crate) struct Room {
     legacy: RoomState,
     token_expires: Option<Instant>,
     token_warned: bool,
+    /// A connect failure worth a warning (TLS) was logged for this login already.
+    connect_failure_logged: bool,
 }
 
 impl Room {
@@ -94,6 +96,7 @@ impl Room {
             legacy: RoomState::Disconnected,
             token_expires: None,
             token_warned: false,
+            connect_failure_logged: false,
         }
     }
 
@@ -128,6 +131,14 @@ impl Room {
     fn settle_login(&mut self, ctx: &mut Ctx, error_code: i32, extended_data: String) {
         if let Some(seq) = self.login_seq.take() {
             ctx.event(Event::RoomLoginResult { error_code, extended_data, room_id: self.id.clone(), seq });
+        }
+    }
+
+    /// Logs `reason` (a TLS failure) once per login of this room; later attempts fail silently.
+    pub fn note_connect_failure(&mut self, reason: &str) {
+        if !self.connect_failure_logged {
+            self.connect_failure_logged = true;
+            log::warn!("room {}: {reason}; retrying within room_retry_time (logged once per room)", self.id);
         }
     }
 

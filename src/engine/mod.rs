@@ -3,6 +3,10 @@
 
 mod dispatcher;
 mod driver;
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(all(target_os = "android", feature = "tls"))]
+pub(crate) use tls::android::mark_initialised as mark_android_tls_initialised;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -72,6 +76,9 @@ pub(crate) struct Shared {
     core: Mutex<Option<Core>>,
     dispatcher: Dispatcher,
     tx: UnboundedSender<DriverMsg>,
+    /// The rustls client configuration for `wss://`, built on first use (see `tls`).
+    #[cfg(feature = "tls")]
+    tls: Mutex<Option<Arc<rustls::ClientConfig>>>,
 }
 
 impl Shared {
@@ -137,7 +144,13 @@ impl RoomEngine {
             ^ (Arc::as_ptr(&handler) as *const () as u64);
         let (tx, rx) = unbounded_channel();
         let dispatcher = Dispatcher::start(handler).map_err(|_| crate::error_codes::INNER_ERROR)?;
-        let shared = Arc::new(Shared { core: Mutex::new(Some(Core::new(&profile, timings, seed))), dispatcher, tx: tx.clone() });
+        let shared = Arc::new(Shared {
+            core: Mutex::new(Some(Core::new(&profile, timings, seed))),
+            dispatcher,
+            tx: tx.clone(),
+            #[cfg(feature = "tls")]
+            tls: Mutex::new(None),
+        });
         let for_driver = shared.clone();
         let driver = std::thread::Builder::new()
             .name("zego-room-io".into())
@@ -146,9 +159,32 @@ impl RoomEngine {
         Ok(RoomEngine { shared, driver: Mutex::new(Some(driver)) })
     }
 
-    /// `"key=value;..."`; known key: `room_retry_time` (seconds).
+    /// `"key=value;..."` (contract §1.3, §9). Known keys: `room_retry_time` (whole seconds) and
+    /// `tls_ca_file` (path of a PEM file with CA certificate(s) trusted for `wss://` besides the
+    /// platform's roots; empty = platform roots only). The file is read here, once, on the calling
+    /// thread. Errors: 1000017 when a value cannot be parsed or the CA file cannot be read or holds
+    /// no usable CA certificate; nothing changes then. 1000001 once destroyed.
     pub fn set_engine_config(&self, advanced_config: &str) -> Result<(), i32> {
-        self.shared.call(|core, _| core.set_engine_config(advanced_config))
+        let parsed = crate::core::advanced_config::parse(advanced_config)?;
+        #[cfg(feature = "tls")]
+        let tls = match parsed.tls_ca_file.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(path) => Some(Some(tls::client_config_with_ca_file(path).map_err(|e| {
+                log::warn!("advanced config: tls_ca_file refused: {e}");
+                ILLEGAL_PARAM
+            })?)),
+        };
+        #[cfg(not(feature = "tls"))]
+        if parsed.tls_ca_file.is_some() {
+            log::info!("advanced config: tls_ca_file ignored (built without the tls feature: ws:// only)");
+        }
+        self.shared.call(|core, _| core.set_engine_config(advanced_config))?;
+        #[cfg(feature = "tls")]
+        if let Some(config) = tls {
+            *self.shared.tls.lock() = config;
+        }
+        Ok(())
     }
 
     pub fn login_room(&self, room_id: &str, user: &User, config: Option<&RoomConfig>) -> Result<Seq, i32> {

@@ -268,8 +268,10 @@ impl RoomEngine {
         Ok(Arc::new(RoomEngine { inner }))
     }
 
-    /// `"key=value;key=value"`; known key: `room_retry_time` (seconds). Throws 1000017 for a value
-    /// that cannot be parsed (and changes nothing).
+    /// `"key=value;key=value"`; known keys: `room_retry_time` (seconds) and `tls_ca_file` (PEM file
+    /// of CA certificates trusted for `wss://` besides the platform's roots; empty = platform roots
+    /// only). Throws 1000017 for a value that cannot be used (unparsable, unreadable CA file, no CA
+    /// certificate in it) and changes nothing (contract §1.3, §9).
     pub fn set_engine_config(&self, advanced_config: String) -> Result<(), RoomError> {
         check(self.inner.set_engine_config(&advanced_config))
     }

@@ -13,10 +13,12 @@ mod session;
 #[cfg(test)]
 mod shell_tests;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -41,6 +43,11 @@ pub struct ServerConfig {
     pub count_interval: Duration,
     /// Names this node in logs (default: random).
     pub node_id: Option<String>,
+    /// `--tls-cert`: PEM certificate chain (leaf first). With `tls_key`, the signalling listener
+    /// serves `wss://` and the admin listener `https://` (contract §9); both or neither.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`: PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +61,8 @@ impl Default for ServerConfig {
             ping_interval: Duration::from_secs(10),
             count_interval: Duration::from_secs(30),
             node_id: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -77,6 +86,16 @@ impl ServerConfig {
     fn memory_node(&self) -> Arc<Node<MemoryStore>> {
         let store = Arc::new(MemoryStore::new(self.store_config(), Instant::now()));
         Node::new(store, self.node_config())
+    }
+
+    /// The TLS configuration of `tls_cert` + `tls_key`, `None` without them. Errors: only one of
+    /// the two given, a file that cannot be read, a certificate and key that do not go together.
+    fn tls(&self) -> io::Result<Option<Arc<rustls::ServerConfig>>> {
+        match (&self.tls_cert, &self.tls_key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => tls::load_server_config(cert, key).map(Some),
+            _ => Err(io::Error::new(io::ErrorKind::InvalidInput, "--tls-cert and --tls-key go together: give both or neither")),
+        }
     }
 }
 
@@ -113,16 +132,18 @@ fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
 /// Runs the server until `shutdown` completes, then closes every session gracefully.
 /// Binding errors (address in use) are returned before anything runs.
 pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+    let tls = config.tls()?;
     let ws = bind(config.listen)?;
     let admin = bind(config.admin_listen)?;
+    let (ws_scheme, admin_scheme) = schemes(tls.is_some());
     log::info!(
-        "room server listening on ws://{} (admin http://{}), app id {}, {}",
+        "room server listening on {ws_scheme}://{} (admin {admin_scheme}://{}), app id {}, {}",
         ws.local_addr()?,
         admin.local_addr()?,
         config.app_id,
         if config.server_secret.is_some() { "tokens checked" } else { "no authentication" }
     );
-    session::serve(ws, admin, config.memory_node(), async {
+    session::serve(ws, admin, config.memory_node(), tls, async {
         shutdown.await;
         Stop::Graceful
     })
@@ -132,6 +153,8 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io
 /// Binds both listeners (so "address in use" is an `Err` here) and runs the server on its own
 /// thread with a 2-worker runtime.
 pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
+    let tls = config.tls()?;
+    let tls_on = tls.is_some();
     let ws = bind(config.listen)?;
     let admin = bind(config.admin_listen)?;
     let ws_addr = ws.local_addr()?;
@@ -144,7 +167,7 @@ pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
     let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
     let node = config.memory_node();
     let thread = std::thread::Builder::new().name("zego-room-server-main".into()).spawn(move || {
-        let res = rt.block_on(session::serve(ws, admin, node, async {
+        let res = rt.block_on(session::serve(ws, admin, node, tls, async {
             // A dropped handle means nobody can stop us politely: behave as a graceful stop.
             stop_rx.await.unwrap_or(Stop::Graceful)
         }));
@@ -154,14 +177,24 @@ pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
         // Dropping the runtime cancels every remaining task and closes every socket.
         rt.shutdown_timeout(Duration::from_secs(1));
     })?;
-    log::info!("room server listening on ws://{ws_addr} (admin http://{admin_addr})");
-    Ok(ServerHandle { ws_addr, admin_addr, stop: Some(stop_tx), thread: Some(thread) })
+    let (ws_scheme, admin_scheme) = schemes(tls_on);
+    log::info!("room server listening on {ws_scheme}://{ws_addr} (admin {admin_scheme}://{admin_addr})");
+    Ok(ServerHandle { ws_addr, admin_addr, tls: tls_on, stop: Some(stop_tx), thread: Some(thread) })
+}
+
+fn schemes(tls: bool) -> (&'static str, &'static str) {
+    if tls {
+        ("wss", "https")
+    } else {
+        ("ws", "http")
+    }
 }
 
 /// A server started by [`start`]. Dropping it stops the server gracefully (without waiting).
 pub struct ServerHandle {
     ws_addr: SocketAddr,
     admin_addr: SocketAddr,
+    tls: bool,
     stop: Option<oneshot::Sender<Stop>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -173,9 +206,13 @@ impl ServerHandle {
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
     }
-    /// `ws://IP:PORT` for engine profiles.
+    /// `ws://IP:PORT` for engine profiles; `wss://IP:PORT` when the server serves TLS.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.ws_addr)
+        format!("{}://{}", schemes(self.tls).0, self.ws_addr)
+    }
+    /// True when started with `tls_cert`/`tls_key` (wss:// and https://).
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
     /// Closes every session with a WebSocket close frame, then stops; blocks until stopped.
     pub fn shutdown(mut self) {

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -54,21 +55,26 @@ def wait_port(port, proc, timeout=10.0):
 
 
 class Server:
-    def __init__(self):
+    """A zego-room-server process; with tls=(cert, key, ca) it serves wss:// and https:// (admin)."""
+
+    def __init__(self, tls=None):
         exe = os.path.join(PROFILE_DIR, "zego-room-server")
         assert os.path.exists(exe), f"{exe} missing: build with --features server,cli"
         self.port = free_port()
         self.admin_port = free_port()
-        self.log = open(os.path.join(GENERATED, "server.log"), "w")
+        self.log = open(os.path.join(GENERATED, "server-tls.log" if tls else "server.log"), "w")
+        tls_args = ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else []
         self.proc = subprocess.Popen(
             [exe, "--listen", f"127.0.0.1:{self.port}", "--admin-listen", f"127.0.0.1:{self.admin_port}",
              "--app-id", str(APP_ID), "--heartbeat-timeout", str(HEARTBEAT_TIMEOUT),
-             "--ping-interval", str(PING_INTERVAL)],
+             "--ping-interval", str(PING_INTERVAL)] + tls_args,
             stdout=self.log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
         wait_port(self.admin_port, self.proc)
         self.addr = f"127.0.0.1:{self.port}"
-        self.url = f"ws://{self.addr}"
+        self.url = f"{'wss' if tls else 'ws'}://{self.addr}"
+        self.admin_base = f"{'https' if tls else 'http'}://127.0.0.1:{self.admin_port}"
+        self.ssl_context = ssl.create_default_context(cafile=tls[2]) if tls else None
 
     def admin(self, action, **params):
         """Admin API call (no server secret: the signature is computed with an empty secret)."""
@@ -80,8 +86,8 @@ class Server:
         for k, v in params.items():
             for item in (v if isinstance(v, list) else [v]):
                 q.append((k, item))
-        url = f"http://127.0.0.1:{self.admin_port}/?" + urllib.parse.urlencode(q)
-        with urllib.request.urlopen(url, timeout=5) as r:
+        url = f"{self.admin_base}/?" + urllib.parse.urlencode(q)
+        with urllib.request.urlopen(url, timeout=5, context=self.ssl_context) as r:
             return json.loads(r.read().decode())
 
     def stop(self):
@@ -194,6 +200,22 @@ def unique_room(prefix="room"):
 @pytest.fixture(scope="session")
 def server():
     s = Server()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """Throwaway CA and server certificates from examples/tls_certs: {"ca": path, "cert": path, ...}."""
+    exe = os.path.join(PROFILE_DIR, "examples", "tls_certs")
+    assert os.path.exists(exe), f"{exe} missing: build with --examples"
+    out = subprocess.run([exe, str(tmp_path_factory.mktemp("pki"))], check=True, capture_output=True, text=True).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+@pytest.fixture(scope="session")
+def tls_server(pki):
+    s = Server(tls=(pki["cert"], pki["key"], pki["ca"]))
     yield s
     s.stop()
 

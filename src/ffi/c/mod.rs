@@ -290,8 +290,11 @@ pub extern "C" fn zego_engine_destroy(engine: *mut zego_engine) {
     guard_or((), || handles::destroy(engine))
 }
 
-/// Advanced configuration, `"key=value;key=value"`. Known key: `room_retry_time` (seconds).
-/// Unknown keys are ignored (logged); an unparsable value returns 1000017 and changes nothing.
+/// Advanced configuration, `"key=value;key=value"` (contract §1.3, §9). Known keys:
+/// `room_retry_time` (whole seconds) and `tls_ca_file` (path of a PEM file of CA certificates
+/// trusted for `wss://` besides the platform's roots; read during this call; empty = platform
+/// roots only). Unknown keys are ignored (logged); a value that cannot be used (unparsable, an
+/// unreadable CA file, no CA certificate in it) returns 1000017 and changes nothing.
 #[no_mangle]
 pub unsafe extern "C" fn zego_engine_set_engine_config(engine: *mut zego_engine, advanced_config: *const c_char) -> zego_error {
     guard(|| {

@@ -2,7 +2,8 @@
 # Runs every test of the project on a fresh machine: installs what it needs, builds once (one
 # profile: release, features server+cli), then runs the Rust unit and integration tests (which also
 # compile and run the C and Objective-C tests against the built cdylib), then the Python and Kotlin
-# suites against the same cdylib and a real zego-room-server.
+# suites against the same cdylib and a real zego-room-server, and the Swift defaults check
+# (generated Swift vs RoomEventHandler+Defaults.swift; no Swift toolchain here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,6 +11,6 @@ export CARGO_TERM_COLOR=never
 FEATURES=server,cli
 cargo build --release --features "$FEATURES" --lib --bins --examples
 cargo test --release --features "$FEATURES"
-for suite in bindings/python/run-tests.sh bindings/kotlin/run-tests.sh; do
+for suite in bindings/python/run-tests.sh bindings/kotlin/run-tests.sh bindings/swift/run-checks.sh; do
   if [ -x "$suite" ]; then "$suite"; fi
 done

@@ -4,15 +4,20 @@
  * Errors
  *   Functions return a zego_error: 0 on success, a ZEGO error code otherwise. A NULL or destroyed
  *   engine returns 1000001; another NULL required pointer 1000017. Out-parameters are written only
- *   on success. Invalid input (NULL, bad UTF-8, over-long strings, the room/user id limits) returns
- *   its code and changes nothing. A panic inside the library returns 1002099; it never unwinds
- *   into the caller.
+ *   on success (out_seq parameters may be NULL). Invalid input (NULL, bad UTF-8, over-long strings,
+ *   the id and length limits, enum values outside their constants) returns its code and changes
+ *   nothing. A panic inside the library returns 1002099; it never unwinds into the caller.
  *
  * Ownership
- *   Every pointer passed in (strings, profile, user, config) is borrowed for the duration of the
- *   call only; the library copies what it keeps. Every pointer passed to a callback (strings, the
- *   user array) is owned by the library and valid until the callback returns: copy what you keep.
+ *   Every pointer passed in (strings, profile, user, configs, user lists, SEI data) is borrowed for
+ *   the duration of the call only; the library copies what it keeps. Every pointer passed to a
+ *   callback (strings, user/stream/message arrays, SEI data) is owned by the library and valid
+ *   until the callback returns: copy what you keep. The one exception is the stream list of
+ *   zego_engine_get_room_stream_list(): it belongs to the caller until zego_stream_list_free().
  *   zego_version() returns a static string. An engine is released with zego_engine_destroy().
+ *
+ * Binary data
+ *   SEI frames are bytes, not strings: a pointer and a length (1-4096), NUL bytes included.
  *
  * Threads
  *   Every function may be called from any thread, concurrently, including from inside a callback.

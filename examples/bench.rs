@@ -51,6 +51,7 @@ fn config(heartbeat: u64, ping: u64) -> ServerConfig {
         heartbeat_timeout: Duration::from_secs(heartbeat),
         ping_interval: Duration::from_secs(ping),
         count_interval: Duration::from_secs(30),
+        node_id: None,
     }
 }
 
@@ -223,6 +224,8 @@ fn bench_fanout_raw() {
                 max_member_count: 0,
                 user_status_notify: true,
                 resume_session_id: None,
+                client_id: String::new(),
+                last_msg_id: 0,
             };
             ws.send(tokio_tungstenite::tungstenite::Message::text(login.encode())).await.unwrap();
             while let Some(Ok(m)) = ws.next().await {
@@ -399,6 +402,8 @@ fn loadgen(addr: &str, n: usize, shard: usize, hold: u64, ping_secs: u64) {
                     max_member_count: 0,
                     user_status_notify: false,
                     resume_session_id: None,
+                client_id: String::new(),
+                last_msg_id: 0,
                 };
                 if ws.send(tokio_tungstenite::tungstenite::Message::text(login.encode())).await.is_err() {
                     return fail();

@@ -77,6 +77,9 @@ struct PrivilegePayload {
     room_id: Option<String>,
     #[serde(default)]
     privilege: Option<std::collections::HashMap<String, i64>>,
+    /// `null`/absent: any stream id; a list: only those (zego-reference.md §6).
+    #[serde(default)]
+    stream_id_list: Option<Vec<String>>,
 }
 
 impl TokenInfo {
@@ -95,6 +98,22 @@ impl TokenInfo {
                 Some((room, login))
             }
             Err(_) => Some((None, false)),
+        }
+    }
+
+    /// May this token's holder publish `stream_id`? A basic token may; a privilege token may unless
+    /// privilege `"2"` is present and not 1, or `stream_id_list` is a list without this id
+    /// (contract §6.1). A garbled payload grants nothing.
+    pub fn may_publish(&self, stream_id: &str) -> bool {
+        if self.payload.trim().is_empty() {
+            return true;
+        }
+        match serde_json::from_str::<PrivilegePayload>(&self.payload) {
+            Ok(p) => {
+                let allowed = p.privilege.as_ref().and_then(|m| m.get("2")).is_none_or(|v| *v == 1);
+                allowed && p.stream_id_list.as_ref().is_none_or(|l| l.iter().any(|s| s == stream_id))
+            }
+            Err(_) => false,
         }
     }
 }
@@ -301,6 +320,18 @@ mod tests {
         assert_eq!(i.privilege(), None);
         assert!(check_login(&t, SECRET, 7, "u1", "any", NOW).is_ok());
         assert!(generate(7, "u1", SECRET, 60, "").map(|t| verify(&t, SECRET, unix_now()).is_ok()).unwrap());
+    }
+
+    #[test]
+    fn publish_privilege() {
+        let info = |payload: &str| verify(&generate_at(7, "u1", SECRET, 3600, payload, NOW).unwrap(), SECRET, NOW).unwrap();
+        assert!(info("").may_publish("s1"), "basic token");
+        assert!(info(r#"{"room_id":"r","privilege":{"1":1,"2":1},"stream_id_list":null}"#).may_publish("s1"));
+        assert!(!info(r#"{"room_id":"r","privilege":{"1":1,"2":0},"stream_id_list":null}"#).may_publish("s1"));
+        let listed = info(r#"{"room_id":"r","privilege":{"1":1,"2":1},"stream_id_list":["s1","s2"]}"#);
+        assert!(listed.may_publish("s2") && !listed.may_publish("s3"));
+        assert!(info(r#"{"room_id":"r"}"#).may_publish("s9"), "no privilege map: not restricted");
+        assert!(!info("not json").may_publish("s1"), "a garbled payload grants nothing");
     }
 
     #[test]

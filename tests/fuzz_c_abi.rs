@@ -113,6 +113,7 @@ fn server() -> &'static ServerHandle {
             heartbeat_timeout: Duration::from_secs(3),
             ping_interval: Duration::from_secs(1),
             count_interval: Duration::from_secs(1),
+        node_id: None,
         })
         .expect("server starts")
     })

@@ -19,6 +19,7 @@
 //! | 100000009 | Signature missing |
 //! | 100000010 | AppId is not the one this server serves |
 //! | 100000014 | SignatureVersion present but not 2.0 |
+//! | 100000500 | the room store is unreachable (cluster: Redis down) |
 //!
 //! Without a server secret the signature fields are not checked (the server runs unauthenticated).
 //! A refused request changes nothing.
@@ -37,8 +38,13 @@ use md5::{Digest, Md5};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use super::{unix_now, Shared};
+use super::node::Node;
+use super::store::{RoomStore, SendRequest};
+use super::unix_now;
+use crate::core::validate;
 use crate::error_codes;
+use crate::protocol::MsgKind;
+use crate::types::User;
 
 pub const CODE_OK: i64 = 0;
 pub const CODE_BAD_PARAM: i64 = 2;
@@ -53,12 +59,16 @@ pub const CODE_NONCE_EMPTY: i64 = 100_000_008;
 pub const CODE_SIGNATURE_EMPTY: i64 = 100_000_009;
 pub const CODE_WRONG_APPID: i64 = 100_000_010;
 pub const CODE_SIGNATURE_VERSION: i64 = 100_000_014;
+/// The room store (Redis in a cluster) cannot be reached right now.
+pub const CODE_STORE_UNAVAILABLE: i64 = 100_000_500;
 
 /// Accepted clock skew between the caller's Timestamp and ours.
 const MAX_SKEW_SECS: i64 = 600;
 const MAX_KICK_USERS: usize = 5;
 const MAX_DESCRIBE_ROOMS: usize = 10;
 const MAX_REASON_BYTES: usize = 256;
+/// `SendCustomCommand` targets (contract §7.3).
+const MAX_COMMAND_USERS: usize = 10;
 
 /// `lowercase hex md5(AppId + SignatureNonce + ServerSecret + Timestamp)`.
 pub fn sign(app_id: u32, nonce: &str, secret: &str, timestamp: i64) -> String {
@@ -70,7 +80,7 @@ fn request_id() -> String {
     format!("{:016x}", fastrand::u64(..))
 }
 
-pub(super) async fn serve(l: TcpListener, shared: Arc<Shared>) {
+pub(super) async fn serve<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>) {
     loop {
         let (stream, peer) = match l.accept().await {
             Ok(x) => x,
@@ -80,13 +90,13 @@ pub(super) async fn serve(l: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let shared = shared.clone();
+        let node = node.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let shared = shared.clone();
+                let node = node.clone();
                 async move {
                     let query = req.uri().query().unwrap_or("").to_owned();
-                    let body = handle(&shared, &query, peer);
+                    let body = handle(&node, &query, peer).await;
                     let resp = Response::builder()
                         .header("Content-Type", "application/json; charset=utf-8")
                         .body(Full::new(Bytes::from(body.to_string())))
@@ -119,9 +129,9 @@ impl Query {
     }
 }
 
-fn handle(shared: &Shared, query: &str, peer: SocketAddr) -> Value {
+async fn handle<S: RoomStore>(node: &Node<S>, query: &str, peer: SocketAddr) -> Value {
     let q = Query(form_urlencoded::parse(query.as_bytes()).into_owned().collect());
-    let v = check_and_run(shared, &q);
+    let v = check_and_run(node, &q).await;
     let code = v.get("Code").and_then(Value::as_i64).unwrap_or(-1);
     if code != CODE_OK {
         log::warn!("admin {peer}: {} refused: {} {}", q.one("Action").unwrap_or("-"), code, v["Message"]);
@@ -131,15 +141,16 @@ fn handle(shared: &Shared, query: &str, peer: SocketAddr) -> Value {
     v
 }
 
-fn check_and_run(shared: &Shared, q: &Query) -> Value {
+async fn check_and_run<S: RoomStore>(node: &Node<S>, q: &Query) -> Value {
     let Some(action) = q.one("Action") else { return answer(CODE_ACTION_EMPTY, "Action is empty") };
     let Some(app_id) = q.one("AppId").and_then(|a| a.parse::<u32>().ok()) else {
         return answer(CODE_APPID_FORMAT, "AppId missing or invalid");
     };
-    if app_id != shared.app_id() {
+    let cfg = node.config();
+    if app_id != cfg.app_id {
         return answer(CODE_WRONG_APPID, "AppId is not served here");
     }
-    if let Some(secret) = shared.secret() {
+    if let Some(secret) = &cfg.server_secret {
         let Some(nonce) = q.one("SignatureNonce") else { return answer(CODE_NONCE_EMPTY, "SignatureNonce is empty") };
         let Some(ts) = q.one("Timestamp") else { return answer(CODE_TIMESTAMP_EMPTY, "Timestamp is empty") };
         let Ok(ts) = ts.parse::<i64>() else { return answer(CODE_TIMESTAMP_FORMAT, "Timestamp is not a number") };
@@ -150,56 +161,178 @@ fn check_and_run(shared: &Shared, q: &Query) -> Value {
         if (unix_now() - ts).abs() > MAX_SKEW_SECS {
             return answer(CODE_SIGNATURE_EXPIRED, "signature expired");
         }
-        if !sign(app_id, nonce, &secret, ts).eq_ignore_ascii_case(sig) {
+        if !sign(app_id, nonce, secret, ts).eq_ignore_ascii_case(sig) {
             return answer(CODE_SIGNATURE_ERROR, "signature error");
         }
     }
-    match action {
-        "KickoutUser" => kickout_user(shared, q),
-        "DescribeUserNum" => describe_user_num(shared, q),
-        "DescribeUsers" => describe_users(shared, q),
-        _ => answer(CODE_ACTION_UNSUPPORTED, "unsupported Action"),
+    let store = &*node.store;
+    let result = match action {
+        "KickoutUser" => kickout_user(store, q).await,
+        "DescribeUserNum" => describe_user_num(store, q).await,
+        "DescribeUsers" => describe_users(store, q).await,
+        "DescribeSimpleStreamList" => describe_streams(store, q).await,
+        "ForbidRTCStream" => forbid_stream(store, q, true).await,
+        "ResumeRTCStream" => forbid_stream(store, q, false).await,
+        "SendBroadcastMessage" => send_broadcast(store, q).await,
+        "SendCustomCommand" => send_command(store, q).await,
+        "CloseRoom" => close_room(store, q).await,
+        "DescribeRooms" => describe_rooms(store).await,
+        _ => return answer(CODE_ACTION_UNSUPPORTED, "unsupported Action"),
+    };
+    match result {
+        Ok(v) => v,
+        Err(Refusal::BadParam(m)) => answer(CODE_BAD_PARAM, m),
+        Err(Refusal::Store(e)) => answer(CODE_STORE_UNAVAILABLE, &e.to_string()),
     }
 }
 
-fn kickout_user(shared: &Shared, q: &Query) -> Value {
-    let Some(room) = q.one("RoomId") else { return answer(CODE_BAD_PARAM, "RoomId is required") };
-    let users = q.list("UserId");
-    if users.is_empty() || users.len() > MAX_KICK_USERS || users.iter().any(|u| u.is_empty()) {
-        return answer(CODE_BAD_PARAM, "UserId[] must hold 1 to 5 user ids");
+/// Why an action was refused after the signature check.
+enum Refusal {
+    BadParam(&'static str),
+    Store(super::store::StoreError),
+}
+
+impl From<super::store::StoreError> for Refusal {
+    fn from(e: super::store::StoreError) -> Self {
+        Refusal::Store(e)
     }
+}
+
+type ActionResult = Result<Value, Refusal>;
+
+fn ok_with(data: Option<Value>) -> Value {
+    let mut v = answer(CODE_OK, "success");
+    if let Some(d) = data {
+        v["Data"] = d;
+    }
+    v
+}
+
+fn one_room<'q>(q: &'q Query) -> Result<&'q str, Refusal> {
+    q.one("RoomId").or_else(|| q.list("RoomId").into_iter().find(|r| !r.is_empty())).ok_or(Refusal::BadParam("RoomId is required"))
+}
+
+fn custom_reason(q: &Query) -> Result<&str, Refusal> {
     let reason = q.0.iter().find(|(k, _)| k == "CustomReason").map(|(_, v)| v.as_str()).unwrap_or("");
     if reason.len() > MAX_REASON_BYTES {
-        return answer(CODE_BAD_PARAM, "CustomReason is longer than 256 bytes");
+        return Err(Refusal::BadParam("CustomReason is longer than 256 bytes"));
     }
-    let mut st = shared.state.lock();
-    let outs = st.hub.kickout(room, &users, error_codes::MANUAL_KICKED_OUT, reason, Instant::now());
-    st.deliver(outs);
-    answer(CODE_OK, "success")
+    Ok(reason)
 }
 
-fn describe_user_num(shared: &Shared, q: &Query) -> Value {
+async fn kickout_user<S: RoomStore>(store: &S, q: &Query) -> ActionResult {
+    let room = q.one("RoomId").ok_or(Refusal::BadParam("RoomId is required"))?;
+    let users = q.list("UserId");
+    if users.is_empty() || users.len() > MAX_KICK_USERS || users.iter().any(|u| u.is_empty()) {
+        return Err(Refusal::BadParam("UserId[] must hold 1 to 5 user ids"));
+    }
+    let reason = custom_reason(q)?;
+    let users: Vec<String> = users.into_iter().map(str::to_owned).collect();
+    store.kick(room, &users, error_codes::MANUAL_KICKED_OUT, reason, Instant::now()).await?;
+    Ok(ok_with(None))
+}
+
+async fn describe_user_num<S: RoomStore>(store: &S, q: &Query) -> ActionResult {
     let rooms = q.list("RoomId");
     if rooms.is_empty() || rooms.len() > MAX_DESCRIBE_ROOMS || rooms.iter().any(|r| r.is_empty()) {
-        return answer(CODE_BAD_PARAM, "RoomId[] must hold 1 to 10 room ids");
+        return Err(Refusal::BadParam("RoomId[] must hold 1 to 10 room ids"));
     }
-    let st = shared.state.lock();
-    let data: Vec<Value> = rooms.iter().map(|r| json!({ "RoomId": r, "UserCount": st.hub.user_count(r) })).collect();
-    drop(st);
-    let mut v = answer(CODE_OK, "success");
-    v["Data"] = Value::Array(data);
-    v
+    let mut data = Vec::new();
+    for r in rooms {
+        let count = store.snapshot(r, Instant::now()).await?.map_or(0, |s| s.members.len());
+        data.push(json!({ "RoomId": r, "UserCount": count }));
+    }
+    Ok(ok_with(Some(Value::Array(data))))
 }
 
-fn describe_users(shared: &Shared, q: &Query) -> Value {
-    let Some(room) = q.one("RoomId").or_else(|| q.list("RoomId").into_iter().find(|r| !r.is_empty())) else {
-        return answer(CODE_BAD_PARAM, "RoomId is required");
-    };
-    let users = shared.state.lock().hub.users(room);
+async fn describe_users<S: RoomStore>(store: &S, q: &Query) -> ActionResult {
+    let room = one_room(q)?;
+    let users = store.snapshot(room, Instant::now()).await?.map(|s| s.members).unwrap_or_default();
     let list: Vec<Value> = users.into_iter().map(|u| json!({ "UserId": u.user_id, "UserName": u.user_name })).collect();
-    let mut v = answer(CODE_OK, "success");
-    v["Data"] = json!({ "UserList": list });
-    v
+    Ok(ok_with(Some(json!({ "UserList": list }))))
+}
+
+async fn describe_streams<S: RoomStore>(store: &S, q: &Query) -> ActionResult {
+    let room = one_room(q)?;
+    let streams = store.snapshot(room, Instant::now()).await?.map(|s| s.streams).unwrap_or_default();
+    let list: Vec<Value> = streams
+        .into_iter()
+        .map(|r| {
+            json!({
+                "StreamId": r.stream.stream_id,
+                "UserId": r.stream.user.user_id,
+                "UserName": r.stream.user.user_name,
+                "ExtraInfo": r.stream.extra_info,
+                "CreateTime": r.create_time / 1000,
+            })
+        })
+        .collect();
+    Ok(ok_with(Some(json!({ "StreamList": list }))))
+}
+
+async fn forbid_stream<S: RoomStore>(store: &S, q: &Query, forbidden: bool) -> ActionResult {
+    let id = q.one("StreamId").ok_or(Refusal::BadParam("StreamId is required"))?;
+    if validate::check_stream_id(id.as_bytes()).is_err() {
+        return Err(Refusal::BadParam("StreamId is not a valid stream id"));
+    }
+    store.forbid_stream(id, forbidden).await?;
+    Ok(ok_with(None))
+}
+
+fn message_content(q: &Query) -> Result<String, Refusal> {
+    let content = q.one("MessageContent").ok_or(Refusal::BadParam("MessageContent is required"))?;
+    validate::check_message(content.as_bytes()).map_err(|_| Refusal::BadParam("MessageContent must be 1 to 1024 bytes"))?;
+    Ok(content.to_owned())
+}
+
+fn sender(q: &Query, id_key: &str) -> Result<User, Refusal> {
+    let id = q.one(id_key).ok_or(Refusal::BadParam("the sender's user id is required"))?;
+    if validate::check_user_id(id.as_bytes()).is_err() {
+        return Err(Refusal::BadParam("the sender's user id is not valid"));
+    }
+    let name = q.one("UserName").unwrap_or(id);
+    Ok(User::new(id, name))
+}
+
+async fn send_broadcast<S: RoomStore>(store: &S, q: &Query) -> ActionResult {
+    let room = q.one("RoomId").ok_or(Refusal::BadParam("RoomId is required"))?;
+    let from_user = sender(q, "UserId")?;
+    let content = message_content(q)?;
+    let req = SendRequest { room_id: room.to_owned(), from_session: None, from_user, kind: MsgKind::Broadcast, content, to: vec![], client_seq: None };
+    match store.send_message(req, Instant::now()).await? {
+        Ok(id) => Ok(ok_with(Some(json!({ "MessageId": id })))),
+        Err(_) => Err(Refusal::BadParam("the room has no members")),
+    }
+}
+
+async fn send_command<S: RoomStore>(store: &S, q: &Query) -> ActionResult {
+    let room = q.one("RoomId").ok_or(Refusal::BadParam("RoomId is required"))?;
+    let from_user = sender(q, "FromUserId")?;
+    let to: Vec<String> = q.list("ToUserId").into_iter().map(str::to_owned).collect();
+    if to.is_empty() || to.len() > MAX_COMMAND_USERS || to.iter().any(|u| validate::check_user_id(u.as_bytes()).is_err()) {
+        return Err(Refusal::BadParam("ToUserId[] must hold 1 to 10 user ids"));
+    }
+    let content = message_content(q)?;
+    let req = SendRequest { room_id: room.to_owned(), from_session: None, from_user, kind: MsgKind::Command, content, to, client_seq: None };
+    match store.send_message(req, Instant::now()).await? {
+        Ok(_) => Ok(ok_with(None)),
+        Err(_) => Err(Refusal::BadParam("the room has no members")),
+    }
+}
+
+async fn close_room<S: RoomStore>(store: &S, q: &Query) -> ActionResult {
+    let room = q.one("RoomId").ok_or(Refusal::BadParam("RoomId is required"))?;
+    let reason = custom_reason(q)?;
+    store.close_room(room, reason, Instant::now()).await?;
+    Ok(ok_with(None))
+}
+
+/// Not a ZEGO action: the rooms with members, for the admin console.
+async fn describe_rooms<S: RoomStore>(store: &S) -> ActionResult {
+    let rooms = store.rooms(Instant::now()).await?;
+    let list: Vec<Value> =
+        rooms.into_iter().map(|r| json!({ "RoomId": r.room_id, "UserCount": r.user_count, "StreamCount": r.stream_count })).collect();
+    Ok(ok_with(Some(json!({ "RoomList": list }))))
 }
 
 /// Blocking admin client (plain HTTP/1.1 over `std::net::TcpStream`), for tests and examples.
@@ -268,6 +401,40 @@ impl AdminClient {
 
     pub fn describe_users(&self, room_id: &str) -> io::Result<Value> {
         self.call("DescribeUsers", &[("RoomId", room_id)])
+    }
+
+    pub fn describe_streams(&self, room_id: &str) -> io::Result<Value> {
+        self.call("DescribeSimpleStreamList", &[("RoomId", room_id)])
+    }
+
+    pub fn forbid_stream(&self, stream_id: &str) -> io::Result<Value> {
+        self.call("ForbidRTCStream", &[("StreamId", stream_id)])
+    }
+
+    pub fn resume_stream(&self, stream_id: &str) -> io::Result<Value> {
+        self.call("ResumeRTCStream", &[("StreamId", stream_id)])
+    }
+
+    pub fn send_broadcast_message(&self, room_id: &str, user_id: &str, user_name: &str, content: &str) -> io::Result<Value> {
+        self.call("SendBroadcastMessage", &[("RoomId", room_id), ("UserId", user_id), ("UserName", user_name), ("MessageContent", content)])
+    }
+
+    pub fn send_custom_command(&self, room_id: &str, from_user_id: &str, to_user_ids: &[&str], content: &str) -> io::Result<Value> {
+        let mut p: Vec<(&str, &str)> = vec![("RoomId", room_id), ("FromUserId", from_user_id), ("MessageContent", content)];
+        p.extend(to_user_ids.iter().map(|u| ("ToUserId[]", *u)));
+        self.call("SendCustomCommand", &p)
+    }
+
+    pub fn close_room(&self, room_id: &str, reason: Option<&str>) -> io::Result<Value> {
+        let mut p: Vec<(&str, &str)> = vec![("RoomId", room_id)];
+        if let Some(r) = reason {
+            p.push(("CustomReason", r));
+        }
+        self.call("CloseRoom", &p)
+    }
+
+    pub fn describe_rooms(&self) -> io::Result<Value> {
+        self.call("DescribeRooms", &[])
     }
 }
 

@@ -1,29 +1,30 @@
 //! The room server (`zego-room-server`), embeddable in-process for examples and tests.
 //!
-//! Layout: [`hub`] holds all presence rules as pure code; `session` is the async shell (WebSocket
-//! accept, per-connection tasks, the tick task); [`admin`] is the ZEGO-style admin HTTP API and a
-//! tiny blocking client for it. [`start`] runs everything on its own thread and runtime so tests and
-//! examples need no async setup; [`run`] is the same server for an existing runtime (the binary).
+//! Layout: [`store`] is the room state behind one interface (in memory here; Redis for a
+//! cluster), [`node`] is this process's sessions and connections and turns store events into
+//! messages, `session` is the async shell (WebSocket accept, per-connection tasks, periodic
+//! tasks), [`admin`] is the ZEGO-style admin HTTP API and a tiny blocking client for it. [`start`]
+//! runs everything on its own thread and runtime so tests and examples need no async setup;
+//! [`run`] is the same server for an existing runtime (the binary).
 
 pub mod admin;
-pub mod hub;
+pub mod node;
 mod session;
 #[cfg(test)]
 mod shell_tests;
+pub mod store;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio::sync::oneshot;
 
-pub use hub::{ConnId, Hub, HubConfig, Out};
+pub use node::{Node, NodeConfig};
+use store::memory::MemoryStore;
+use store::StoreConfig;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -38,6 +39,8 @@ pub struct ServerConfig {
     pub ping_interval: Duration,
     /// Period of online-count updates (contract: 30 s; tests shorten it).
     pub count_interval: Duration,
+    /// Names this node in logs (default: random).
+    pub node_id: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -50,91 +53,30 @@ impl Default for ServerConfig {
             heartbeat_timeout: Duration::from_secs(90),
             ping_interval: Duration::from_secs(10),
             count_interval: Duration::from_secs(30),
+            node_id: None,
         }
     }
 }
 
 impl ServerConfig {
-    fn hub_config(&self) -> HubConfig {
-        HubConfig {
+    pub fn node_config(&self) -> NodeConfig {
+        NodeConfig {
             app_id: self.app_id,
             server_secret: self.server_secret.clone(),
             heartbeat_timeout: self.heartbeat_timeout,
             ping_interval: self.ping_interval,
             count_interval: self.count_interval,
-        }
-    }
-}
-
-/// What a connection task is told to do.
-pub(crate) enum Outgoing {
-    Text(Utf8Bytes),
-    /// Send a close frame with this code, finish the close handshake and end.
-    Close(CloseCode),
-}
-
-/// Messages that may wait for one connection. A peer that stops reading fills it; it is then
-/// disconnected and, when it comes back, resumes and gets the difference it missed (no unbounded
-/// memory for a stuck client). Channel memory is allocated as it fills, not up front.
-pub(crate) const OUTGOING_QUEUE: usize = 4096;
-
-/// The hub and the outgoing channel of every open connection, behind one lock so that the order
-/// of messages per connection is the order the hub produced them.
-pub(crate) struct State {
-    pub(crate) hub: Hub,
-    pub(crate) conns: HashMap<ConnId, mpsc::Sender<Outgoing>>,
-}
-
-impl State {
-    /// Executes the hub's outputs. Called with the lock held (channels never block).
-    pub(crate) fn deliver(&mut self, outs: Vec<Out>) {
-        for o in outs {
-            match o {
-                Out::Send(c, m) => self.push(c, Outgoing::Text(m.encode().into())),
-                Out::Broadcast(cs, m) => {
-                    let text: Utf8Bytes = m.encode().into();
-                    for c in cs {
-                        self.push(c, Outgoing::Text(text.clone()));
-                    }
-                }
-                Out::Close(c) => {
-                    // Removing the sender guarantees nothing is queued after the close; if the
-                    // queue is full, dropping the sender ends the connection all the same.
-                    if let Some(tx) = self.conns.remove(&c) {
-                        let _ = tx.try_send(Outgoing::Close(CloseCode::Normal));
-                    }
-                }
-            }
+            node_id: self.node_id.clone().unwrap_or_else(|| format!("node-{:08x}", fastrand::u32(..))),
         }
     }
 
-    /// Queues without blocking (the lock is held); a full queue disconnects that peer.
-    fn push(&mut self, c: ConnId, msg: Outgoing) {
-        let Some(tx) = self.conns.get(&c) else { return };
-        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(msg) {
-            log::warn!("conn {c}: {OUTGOING_QUEUE} messages waiting, peer not reading; disconnecting it");
-            self.conns.remove(&c);
-        }
+    pub fn store_config(&self) -> StoreConfig {
+        StoreConfig { grace: self.heartbeat_timeout, ..StoreConfig::default() }
     }
-}
 
-pub(crate) struct Shared {
-    pub(crate) state: Mutex<State>,
-    next_conn: AtomicU64,
-}
-
-impl Shared {
-    fn new(cfg: HubConfig) -> Self {
-        Shared { state: Mutex::new(State { hub: Hub::new(cfg), conns: HashMap::new() }), next_conn: AtomicU64::new(1) }
-    }
-    pub(crate) fn next_conn_id(&self) -> ConnId {
-        self.next_conn.fetch_add(1, Ordering::Relaxed)
-    }
-    pub(crate) fn app_id(&self) -> u32 {
-        self.state.lock().hub.config().app_id
-    }
-    pub(crate) fn secret(&self) -> Option<String> {
-        self.state.lock().hub.config().server_secret.clone()
+    fn memory_node(&self) -> Arc<Node<MemoryStore>> {
+        let store = Arc::new(MemoryStore::new(self.store_config(), Instant::now()));
+        Node::new(store, self.node_config())
     }
 }
 
@@ -168,7 +110,7 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io
         config.app_id,
         if config.server_secret.is_some() { "tokens checked" } else { "no authentication" }
     );
-    session::serve(ws, admin, config.hub_config(), async {
+    session::serve(ws, admin, config.memory_node(), async {
         shutdown.await;
         Stop::Graceful
     })
@@ -188,9 +130,9 @@ pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
         .enable_all()
         .build()?;
     let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
-    let hub_cfg = config.hub_config();
+    let node = config.memory_node();
     let thread = std::thread::Builder::new().name("zego-room-server-main".into()).spawn(move || {
-        let res = rt.block_on(session::serve(ws, admin, hub_cfg, async {
+        let res = rt.block_on(session::serve(ws, admin, node, async {
             // A dropped handle means nobody can stop us politely: behave as a graceful stop.
             stop_rx.await.unwrap_or(Stop::Graceful)
         }));
@@ -250,26 +192,3 @@ impl Drop for ServerHandle {
     }
 }
 
-#[cfg(test)]
-mod queue_tests {
-    use super::*;
-    use crate::protocol::ServerMsg;
-
-    #[test]
-    fn a_peer_that_stops_reading_is_disconnected_not_buffered_without_bound() {
-        let mut st = State { hub: Hub::new(ServerConfig::default().hub_config()), conns: HashMap::new() };
-        let (tx, mut rx) = mpsc::channel(OUTGOING_QUEUE);
-        st.conns.insert(7, tx);
-        st.deliver((0..OUTGOING_QUEUE).map(|_| Out::Send(7, ServerMsg::Pong)).collect());
-        assert!(st.conns.contains_key(&7), "a full queue is still fine");
-        st.deliver(vec![Out::Broadcast(vec![7], ServerMsg::UserCount { count: 2 })]);
-        assert!(!st.conns.contains_key(&7), "one more message disconnects the peer");
-        let mut queued = 0;
-        while rx.try_recv().is_ok() {
-            queued += 1;
-        }
-        assert_eq!(queued, OUTGOING_QUEUE);
-        assert!(matches!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected)), "the connection task ends");
-        st.deliver(vec![Out::Send(7, ServerMsg::Pong), Out::Close(7)]); // unknown conn now: ignored
-    }
-}

@@ -1,5 +1,5 @@
-//! The async shell around the [`Hub`](super::Hub): listeners, one task per WebSocket connection,
-//! the tick task, and the shutdown sequence.
+//! The async shell around the [`Node`]: listeners, one task per WebSocket connection, the
+//! periodic tasks, and the shutdown sequence.
 
 use std::future::Future;
 use std::io;
@@ -15,7 +15,9 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::{admin, unix_now, HubConfig, Outgoing, Shared, Stop};
+use super::node::{Flow, Node, Outgoing, SeiQueue, OUTGOING_QUEUE};
+use super::store::RoomStore;
+use super::{admin, Stop};
 use crate::protocol::{ClientMsg, MAX_CLIENT_FRAME_BYTES};
 
 /// A connection must complete the WebSocket handshake and send its login within this time.
@@ -25,7 +27,10 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
 /// A write that cannot complete for this long means the peer stopped reading: drop it rather
 /// than keep a task and a socket blocked forever.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-const TICK: Duration = Duration::from_millis(100);
+/// Heartbeats to the store and the reaper.
+const FLUSH: Duration = Duration::from_millis(100);
+/// Silent-connection check.
+const SILENCE_CHECK: Duration = Duration::from_millis(250);
 
 /// Small buffers: most sessions are idle and only exchange pings, so memory per session matters
 /// more than throughput (20,000 sessions must fit comfortably).
@@ -38,64 +43,76 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_CLIENT_FRAME_BYTES))
 }
 
+fn every(period: Duration) -> tokio::time::Interval {
+    let mut iv = tokio::time::interval(period);
+    iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    iv
+}
+
 /// Runs everything until `stop` resolves. Graceful: closes every connection with a close frame
 /// and waits (bounded) for the connection tasks; Kill: returns at once and lets the caller drop
 /// the runtime, which drops every socket without a close frame.
-pub(super) async fn serve(
+pub(super) async fn serve<S: RoomStore>(
     ws: std::net::TcpListener,
     admin_l: std::net::TcpListener,
-    cfg: HubConfig,
+    node: Arc<Node<S>>,
     stop: impl Future<Output = Stop>,
 ) -> io::Result<()> {
     let ws = TcpListener::from_std(ws)?;
     let admin_l = TcpListener::from_std(admin_l)?;
-    let shared = Arc::new(Shared::new(cfg));
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
 
-    let accept = tokio::spawn(accept_loop(ws, shared.clone(), alive_tx.clone()));
-    let admin_task = tokio::spawn(admin::serve(admin_l, shared.clone()));
-    let tick_shared = shared.clone();
-    let ticker = tokio::spawn(async move {
-        let mut iv = tokio::time::interval(TICK);
-        iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let accept = tokio::spawn(accept_loop(ws, node.clone(), alive_tx.clone()));
+    let admin_task = tokio::spawn(admin::serve(admin_l, node.clone()));
+    let n = node.clone();
+    let flusher = tokio::spawn(async move {
+        let mut iv = every(FLUSH);
         loop {
             iv.tick().await;
-            let mut st = tick_shared.state.lock();
-            let outs = st.hub.tick(Instant::now());
-            st.deliver(outs);
+            n.flush(Instant::now()).await;
+        }
+    });
+    let n = node.clone();
+    let silence = tokio::spawn(async move {
+        let mut iv = every(SILENCE_CHECK);
+        loop {
+            iv.tick().await;
+            n.check_silence(Instant::now()).await;
+        }
+    });
+    let n = node.clone();
+    let counts = tokio::spawn(async move {
+        let mut iv = every(n.config().count_interval);
+        iv.tick().await;
+        loop {
+            iv.tick().await;
+            n.send_counts();
         }
     });
 
     let how = stop.await;
-    accept.abort();
-    admin_task.abort();
-    ticker.abort();
+    for t in [accept, admin_task, flusher, silence, counts] {
+        t.abort();
+    }
     if how == Stop::Kill {
         log::info!("room server killed");
         return Ok(());
     }
     log::info!("room server shutting down: closing all sessions");
-    {
-        let mut st = shared.state.lock();
-        let outs = st.hub.close_all();
-        drop(outs); // every attached conn is also in `conns`: close them all below, with Away
-        for (_, tx) in st.conns.drain() {
-            let _ = tx.try_send(Outgoing::Close(CloseCode::Away));
-        }
-    }
+    node.close_all(CloseCode::Away);
     drop(alive_tx);
     let _ = tokio::time::timeout(CLOSE_HANDSHAKE + Duration::from_secs(1), alive_rx.recv()).await;
     log::info!("room server stopped");
     Ok(())
 }
 
-async fn accept_loop(l: TcpListener, shared: Arc<Shared>, alive: mpsc::Sender<()>) {
+async fn accept_loop<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>, alive: mpsc::Sender<()>) {
     loop {
         match l.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, peer, shared.clone(), alive.clone()));
+                tokio::spawn(connection(stream, peer, node.clone(), alive.clone()));
             }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
@@ -114,7 +131,21 @@ async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: 
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _alive: mpsc::Sender<()>) {
+async fn write(ws: &mut WebSocketStream<TcpStream>, peer: SocketAddr, msg: Message) -> bool {
+    match tokio::time::timeout(WRITE_TIMEOUT, ws.send(msg)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            log::debug!("{peer}: send failed: {e}");
+            false
+        }
+        Err(_) => {
+            log::warn!("{peer}: closing session: peer not reading for {WRITE_TIMEOUT:?}");
+            false
+        }
+    }
+}
+
+async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc<Node<S>>, _alive: mpsc::Sender<()>) {
     let deadline = tokio::time::sleep(LOGIN_DEADLINE);
     tokio::pin!(deadline);
     let mut ws = tokio::select! {
@@ -130,72 +161,78 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, _a
             return;
         }
     };
-    let conn = shared.next_conn_id();
-    let (tx, mut rx) = mpsc::channel(super::OUTGOING_QUEUE);
-    shared.state.lock().conns.insert(conn, tx);
+    let (tx, mut rx) = mpsc::channel(OUTGOING_QUEUE);
+    let sei = Arc::new(SeiQueue::default());
+    let conn = node.open_conn(tx, sei.clone(), peer);
     let mut got_first = false;
 
     loop {
-        tokio::select! {
+        let flow = tokio::select! {
             biased;
             o = rx.recv() => match o {
-                Some(Outgoing::Text(t)) => match tokio::time::timeout(WRITE_TIMEOUT, ws.send(Message::Text(t))).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        log::debug!("{peer}: send failed: {e}");
-                        break;
-                    }
-                    Err(_) => {
-                        log::warn!("{peer}: closing session: peer not reading for {WRITE_TIMEOUT:?}");
-                        break;
-                    }
-                },
+                Some(Outgoing::Text(t)) => if write(&mut ws, peer, Message::Text(t)).await { Flow::Continue } else { break },
                 Some(Outgoing::Close(code)) => {
                     close_ws(&mut ws, code, "").await;
                     break;
                 }
                 None => break,
             },
+            _ = sei.ready.notified() => {
+                let mut ok = true;
+                while let Some(frame) = sei.pop() {
+                    if !write(&mut ws, peer, Message::Binary(frame)).await {
+                        ok = false;
+                        break;
+                    }
+                }
+                if ok { Flow::Continue } else { break }
+            },
             m = ws.next() => match m {
                 None => break,
                 Some(Err(e)) => {
                     // Oversized frames land here too (capacity error).
                     log::warn!("{peer}: closing session: {e}");
-                    close_ws(&mut ws, CloseCode::Policy, "bad frame").await;
-                    break;
+                    Flow::Close(CloseCode::Policy, "bad frame")
                 }
                 Some(Ok(Message::Text(t))) => match ClientMsg::decode(t.as_str()) {
                     Ok(msg) => {
                         got_first = true;
-                        let mut st = shared.state.lock();
-                        let outs = st.hub.frame(conn, msg, Instant::now(), unix_now());
-                        st.deliver(outs);
+                        node.on_text(conn, msg).await
                     }
                     Err(e) => {
                         log::warn!("{peer}: closing session: malformed frame: {e}");
-                        shared.state.lock().conns.remove(&conn);
-                        close_ws(&mut ws, CloseCode::Policy, "malformed frame").await;
-                        break;
+                        Flow::Close(CloseCode::Policy, "malformed frame")
                     }
                 },
-                Some(Ok(Message::Binary(_))) => {
-                    log::warn!("{peer}: closing session: binary frame");
-                    shared.state.lock().conns.remove(&conn);
-                    close_ws(&mut ws, CloseCode::Unsupported, "binary frames are not supported").await;
-                    break;
+                Some(Ok(Message::Binary(data))) => {
+                    if got_first {
+                        node.on_binary(conn, &data).await
+                    } else {
+                        log::warn!("{peer}: closing session: binary frame before login");
+                        Flow::Close(CloseCode::Unsupported, "login first")
+                    }
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => shared.state.lock().hub.touch(conn, Instant::now()),
-                Some(Ok(Message::Close(_))) | Some(Ok(Message::Frame(_))) => {}
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                    node.touch(conn);
+                    Flow::Continue
+                }
+                Some(Ok(Message::Close(_))) | Some(Ok(Message::Frame(_))) => Flow::Continue,
             },
             _ = &mut deadline, if !got_first => {
                 log::warn!("{peer}: closing session: no login within {LOGIN_DEADLINE:?}");
-                shared.state.lock().conns.remove(&conn);
-                close_ws(&mut ws, CloseCode::Policy, "login timeout").await;
-                break;
+                Flow::Close(CloseCode::Policy, "login timeout")
             }
+        };
+        if let Flow::Close(code, reason) = flow {
+            // Flush what the node queued before the close (a login_failed, a kicked).
+            while let Ok(Outgoing::Text(t)) = rx.try_recv() {
+                if !write(&mut ws, peer, Message::Text(t)).await {
+                    break;
+                }
+            }
+            close_ws(&mut ws, code, reason).await;
+            break;
         }
     }
-    let mut st = shared.state.lock();
-    st.conns.remove(&conn);
-    st.hub.closed(conn, Instant::now());
+    node.conn_closed(conn).await;
 }

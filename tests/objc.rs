@@ -32,8 +32,14 @@ fn build_example() -> PathBuf {
 }
 
 /// Builds `src` (relative to the crate root) with the wrapper into `name`, with gcc + GNUstep
-/// Base, `-Wall -Werror`, linked to the cdylib of this test run.
+/// Base, `-Wall -Werror`, linked to the cdylib of this test run. Once per test process: tests run
+/// in parallel, and one must never run a binary another is still writing.
 fn build_program(src: &str, name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> = std::sync::OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
     let lib = lib_dir();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("objc").join(lib.file_name().unwrap());
     std::fs::create_dir_all(&dir).unwrap();
@@ -58,6 +64,7 @@ fn build_program(src: &str, name: &str) -> PathBuf {
         .output()
         .expect("gcc runs");
     assert!(out.status.success(), "building {src} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    built.insert(name.to_owned(), exe.clone());
     exe
 }
 

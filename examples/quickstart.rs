@@ -1,5 +1,6 @@
-//! The quickstart: an embedded room server, three users, a short and a long network cut, an admin
-//! kick and a logout — printed as a timeline of the callbacks each app receives.
+//! The quickstart: an embedded room server, three users, a stream with side data (SEI), a short
+//! and a long network cut, a broadcast message, room extra info, an admin kick and a logout —
+//! printed as a timeline of the callbacks each app receives.
 //!
 //! Run: `cargo run --release --features server --example quickstart`
 //!
@@ -81,6 +82,40 @@ impl EventHandler for App {
     fn on_room_online_user_count_update(&self, count: i32, _room_id: &str) {
         self.timeline.record(self.name, format!("onRoomOnlineUserCountUpdate  {count} online"));
     }
+    fn on_room_stream_update(&self, update_type: UpdateType, stream_list: &[Stream], extended_data: &str, _room_id: &str) {
+        let ids: Vec<String> = stream_list.iter().map(|s| format!("{} ({})", s.stream_id, s.user.user_name)).collect();
+        let ext = if extended_data == "{}" { String::new() } else { format!(" {extended_data}") };
+        self.timeline.record(self.name, format!("onRoomStreamUpdate  {update_type:?} {}{ext}", ids.join(", ")));
+    }
+    fn on_room_stream_extra_info_update(&self, stream_list: &[Stream], _room_id: &str) {
+        for s in stream_list {
+            self.timeline.record(self.name, format!("onRoomStreamExtraInfoUpdate  {} = {}", s.stream_id, s.extra_info));
+        }
+    }
+    fn on_publisher_state_update(&self, state: PublisherState, error_code: i32, _extended_data: &str, stream_id: &str) {
+        let code = if error_code == 0 { String::new() } else { format!(" error {error_code}") };
+        self.timeline.record(self.name, format!("onPublisherStateUpdate  {state:?}{code}  stream {stream_id}"));
+    }
+    fn on_player_state_update(&self, state: PlayerState, error_code: i32, _extended_data: &str, stream_id: &str) {
+        let code = if error_code == 0 { String::new() } else { format!(" error {error_code}") };
+        self.timeline.record(self.name, format!("onPlayerStateUpdate  {state:?}{code}  stream {stream_id}"));
+    }
+    fn on_player_recv_sei(&self, data: &[u8], stream_id: &str) {
+        self.timeline.record(self.name, format!("onPlayerRecvSEI  {stream_id}: {:?}", String::from_utf8_lossy(data)));
+    }
+    fn on_im_recv_broadcast_message(&self, message_list: &[BroadcastMessageInfo], _room_id: &str) {
+        for m in message_list {
+            self.timeline.record(self.name, format!("onIMRecvBroadcastMessage  #{} from {}: {}", m.message_id, m.from_user.user_name, m.message));
+        }
+    }
+    fn on_im_send_broadcast_message_result(&self, error_code: i32, message_id: u64, _room_id: &str, _seq: Seq) {
+        self.timeline.record(self.name, format!("onIMSendBroadcastMessageResult  error {error_code}, message #{message_id}"));
+    }
+    fn on_room_extra_info_update(&self, room_extra_info_list: &[RoomExtraInfo], _room_id: &str) {
+        for i in room_extra_info_list {
+            self.timeline.record(self.name, format!("onRoomExtraInfoUpdate  {} = {:?} (by {})", i.key, i.value, i.update_user.user_name));
+        }
+    }
 }
 
 fn main() {
@@ -123,17 +158,32 @@ fn main() {
     t.wait_for("bob", "Add Alice", m, Duration::from_secs(5));
     t.wait_for("bob", "2 online", m, Duration::from_secs(5));
 
-    t.say("alice's network drops for half a second: only alice notices (scenario 1 of the reconnect FAQ)");
+    t.say("alice publishes her camera stream (media stays in her app; the room carries its signalling and side data)");
+    let m = t.mark();
+    alice.set_stream_extra_info("{\"resolution\":\"720p\"}", PublishChannel::Main).expect("extra info");
+    alice.start_publishing_stream("alice-cam", None, PublishChannel::Main).expect("publish");
+    t.wait_for("alice", "Publishing", m, Duration::from_secs(5));
+    t.wait_for("bob", "Add alice-cam", m, Duration::from_secs(5));
+    t.say("bob plays it; alice sends three SEI frames (side data, e.g. lyrics or a layout), bob gets them in order");
+    bob.start_playing_stream("alice-cam", None).expect("play");
+    t.wait_for("bob", "Playing", m, Duration::from_secs(5));
+    for i in 1..=3 {
+        alice.send_sei(format!("frame {i}").as_bytes(), PublishChannel::Main).expect("send_sei");
+    }
+    t.wait_for("bob", "frame 3", m, Duration::from_secs(5));
+
+    t.say("alice's network drops for half a second: others' user and stream lists do not change (scenario 1 of the reconnect FAQ)");
     let m = t.mark();
     alice_net.cut(Cut::Close);
     t.wait_for("alice", "Reconnecting", m, Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(500));
     alice_net.restore();
     t.wait_for("alice", "Reconnected", m, Duration::from_secs(10));
-    t.say(&format!("waiting out the {} s grace: bob must see nothing", GRACE.as_secs()));
+    t.wait_for("alice", "Publishing", m, Duration::from_secs(10));
+    t.say(&format!("waiting out the {} s grace: bob's lists must not change (his player only paused)", GRACE.as_secs()));
     std::thread::sleep(GRACE);
-    let bob_saw = t.seen.lock()[m..].iter().filter(|(w, l)| w == "bob" && l.contains("Alice")).count();
-    t.say(&format!("bob received {bob_saw} callbacks about alice meanwhile"));
+    let bob_saw = t.seen.lock()[m..].iter().filter(|(w, l)| w == "bob" && (l.contains("UserUpdate") || l.contains("StreamUpdate"))).count();
+    t.say(&format!("bob received {bob_saw} user or stream list changes meanwhile"));
 
     t.say("carol logs in");
     let carol = join("carol", server.url());
@@ -142,13 +192,25 @@ fn main() {
     let m = t.mark();
     alice_net.cut(Cut::Blackhole);
     t.wait_for("alice", "Reconnecting", m, Duration::from_secs(10));
+    t.wait_for("bob", "PlayRequesting error 1004020", m, Duration::from_secs(10));
+    t.wait_for("bob", "Delete alice-cam", m, Duration::from_secs(15));
     t.wait_for("bob", "Delete Alice", m, Duration::from_secs(15));
     std::thread::sleep(Duration::from_secs(1));
-    t.say("alice's network is back");
+    t.say("alice's network is back: she is Reconnected, republishes, and bob plays again");
     alice_net.restore();
     t.wait_for("alice", "Reconnected", m, Duration::from_secs(15));
     t.wait_for("bob", "Add Alice", m, Duration::from_secs(5));
     t.wait_for("carol", "Add Alice", m, Duration::from_secs(5));
+    t.wait_for("bob", "Add alice-cam", m, Duration::from_secs(5));
+    t.wait_for("bob", "Playing", m, Duration::from_secs(5));
+
+    t.say("alice sends a broadcast message and sets the room's topic (room extra info)");
+    let m = t.mark();
+    alice.send_broadcast_message(ROOM, "hello everyone").expect("broadcast");
+    alice.set_room_extra_info(ROOM, "topic", "quickstart").expect("extra info");
+    t.wait_for("bob", "hello everyone", m, Duration::from_secs(5));
+    t.wait_for("carol", "hello everyone", m, Duration::from_secs(5));
+    t.wait_for("carol", "topic", m, Duration::from_secs(5));
 
     t.say("the app server kicks bob through the admin API (KickoutUser)");
     let m = t.mark();
@@ -159,10 +221,11 @@ fn main() {
     t.wait_for("alice", "Delete Bob", m, Duration::from_secs(5));
     t.wait_for("carol", "Delete Bob", m, Duration::from_secs(5));
 
-    t.say("alice logs out");
+    t.say("alice logs out: her stream ends with it");
     let m = t.mark();
     alice.logout_room(None).expect("logout");
     t.wait_for("alice", "Logout", m, Duration::from_secs(5));
+    t.wait_for("carol", "Delete alice-cam", m, Duration::from_secs(5));
     t.wait_for("carol", "Delete Alice", m, Duration::from_secs(5));
 
     t.say("done: destroying engines and stopping the server");

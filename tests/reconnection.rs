@@ -117,6 +117,8 @@ fn scenario3_drop_past_retry_window_fails_and_stops_trying() {
     assert!(took >= Duration::from_secs(3) && took < Duration::from_millis(4500), "gave up after the window: {took:?}");
     assert!(proxy.connection_attempts() > 2, "it did retry");
     let attempts = proxy.connection_attempts();
+    // The legacy state update follows the reason change on the callback thread: let it land.
+    assert!(a.wait_from(from, SHORT, |e| matches!(e, Event::RoomStateUpdate { state: RoomState::Disconnected, .. })).is_some());
     let events = a.len();
     proxy.restore();
     std::thread::sleep(Duration::from_secs(3));
@@ -188,7 +190,8 @@ fn first_login_to_an_unreachable_server_stays_logining_then_fails() {
     let (_, code, _) = a.expect_reason(0, R::LoginFailed, Duration::from_secs(5));
     assert_eq!(code, RETRY_TIMEOUT);
     assert_eq!(a.reasons(), vec![(R::Logining, 0), (R::LoginFailed, RETRY_TIMEOUT)], "no Reconnecting during a first login");
-    assert!(a.all().contains(&Event::RoomLoginResult { error_code: RETRY_TIMEOUT, extended_data: "{}".into(), room_id: "nowhere".into(), seq }));
+    let result = Event::RoomLoginResult { error_code: RETRY_TIMEOUT, extended_data: "{}".into(), room_id: "nowhere".into(), seq };
+    assert!(a.wait(SHORT, |e| *e == result).is_some(), "{:?}", a.all());
     assert!(proxy.connection_attempts() >= 2);
 }
 

@@ -591,3 +591,5 @@ fn filled_user(user: &User) -> User {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod stream_tests;

@@ -6,33 +6,33 @@ use RoomStateChangedReason as R;
 
 const URL: &str = "ws://127.0.0.1:1";
 
-struct H {
-    core: Core,
-    t0: Instant,
-    now: Instant,
-    events: Vec<Event>,
-    connects: Vec<ConnId>,
-    sent: Vec<(ConnId, ClientMsg)>,
-    binary: Vec<(ConnId, Vec<u8>)>,
-    closed: Vec<ConnId>,
+pub(super) struct H {
+    pub(super) core: Core,
+    pub(super) t0: Instant,
+    pub(super) now: Instant,
+    pub(super) events: Vec<Event>,
+    pub(super) connects: Vec<ConnId>,
+    pub(super) sent: Vec<(ConnId, ClientMsg)>,
+    pub(super) binary: Vec<(ConnId, Vec<u8>)>,
+    pub(super) closed: Vec<ConnId>,
 }
 
-fn user(id: &str) -> User {
+pub(super) fn user(id: &str) -> User {
     User::new(id, "")
 }
 
-fn notify() -> RoomConfig {
+pub(super) fn notify() -> RoomConfig {
     RoomConfig { is_user_status_notify: true, ..Default::default() }
 }
 
 impl H {
-    fn new(mode: RoomMode) -> H {
+    pub(super) fn new(mode: RoomMode) -> H {
         let profile = EngineProfile { app_id: 7, server: URL.into(), room_mode: mode };
         let t0 = Instant::now();
         H { core: Core::new(&profile, Timings::default(), 42), t0, now: t0, events: vec![], connects: vec![], sent: vec![], binary: vec![], closed: vec![] }
     }
 
-    fn pump(&mut self) {
+    pub(super) fn pump(&mut self) {
         while let Some(o) = self.core.poll_output() {
             match o {
                 Output::Connect { conn, url } => {
@@ -48,7 +48,7 @@ impl H {
     }
 
     /// Moves the virtual clock, firing every timer due on the way, in order.
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         let target = self.now + d;
         while let Some(t) = self.core.poll_timeout() {
             if t > target {
@@ -61,22 +61,22 @@ impl H {
         self.now = target;
     }
 
-    fn elapsed(&self) -> Duration {
+    pub(super) fn elapsed(&self) -> Duration {
         self.now - self.t0
     }
 
-    fn login(&mut self, room: &str, uid: &str, cfg: RoomConfig) -> Seq {
+    pub(super) fn login(&mut self, room: &str, uid: &str, cfg: RoomConfig) -> Seq {
         let seq = self.core.login_room(room, &user(uid), Some(&cfg), self.now).expect("login accepted");
         self.pump();
         seq
     }
 
-    fn last_conn(&self) -> ConnId {
+    pub(super) fn last_conn(&self) -> ConnId {
         *self.connects.last().expect("a connection was opened")
     }
 
     /// The driver opened the connection: the core must send its login.
-    fn connected(&mut self) -> ClientMsg {
+    pub(super) fn connected(&mut self) -> ClientMsg {
         let conn = self.last_conn();
         self.core.on_connected(conn, self.now);
         self.pump();
@@ -86,13 +86,13 @@ impl H {
         msg
     }
 
-    fn frame(&mut self, msg: ServerMsg) {
+    pub(super) fn frame(&mut self, msg: ServerMsg) {
         let conn = self.last_conn();
         self.core.on_frame(conn, msg, self.now);
         self.pump();
     }
 
-    fn login_ok(&mut self, users: &[&str], count: u32, resumed: bool) {
+    pub(super) fn login_ok(&mut self, users: &[&str], count: u32, resumed: bool) {
         self.frame(ServerMsg::LoginOk {
             session_id: "sess-1".into(),
             room_session_id: "rs-1".into(),
@@ -110,7 +110,7 @@ impl H {
     }
 
     /// Logined with a token that expires in `remaining_secs`.
-    fn login_ok_with_token(&mut self, remaining_secs: i64) {
+    pub(super) fn login_ok_with_token(&mut self, remaining_secs: i64) {
         self.frame(ServerMsg::LoginOk {
             session_id: "s".into(),
             room_session_id: "rs".into(),
@@ -127,19 +127,19 @@ impl H {
         });
     }
 
-    fn join(&mut self, room: &str, uid: &str, cfg: RoomConfig, users: &[&str]) {
+    pub(super) fn join(&mut self, room: &str, uid: &str, cfg: RoomConfig, users: &[&str]) {
         self.login(room, uid, cfg);
         self.connected();
         self.login_ok(users, users.len() as u32 + 1, false);
     }
 
-    fn disconnect(&mut self) {
+    pub(super) fn disconnect(&mut self) {
         let conn = self.last_conn();
         self.core.on_disconnected(conn, self.now);
         self.pump();
     }
 
-    fn reasons(&self) -> Vec<(R, i32)> {
+    pub(super) fn reasons(&self) -> Vec<(R, i32)> {
         self.events
             .iter()
             .filter_map(|e| match e {
@@ -149,7 +149,7 @@ impl H {
             .collect()
     }
 
-    fn legacy(&self) -> Vec<(RoomState, i32)> {
+    pub(super) fn legacy(&self) -> Vec<(RoomState, i32)> {
         self.events
             .iter()
             .filter_map(|e| match e {
@@ -159,7 +159,7 @@ impl H {
             .collect()
     }
 
-    fn user_updates(&self) -> Vec<(UpdateType, Vec<String>)> {
+    pub(super) fn user_updates(&self) -> Vec<(UpdateType, Vec<String>)> {
         self.events
             .iter()
             .filter_map(|e| match e {
@@ -171,7 +171,7 @@ impl H {
             .collect()
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.events.clear();
         self.sent.clear();
         self.closed.clear();

@@ -40,8 +40,13 @@ pub(crate) struct Snapshot {
     pub hold_until: Option<Instant>,
 }
 
+/// `{"stream_delete_reason":[{"stream_id":"…","code":N}]}` (contract §6.1), fields in that order.
 fn stream_delete_json(reasons: &[StreamDeleteReason]) -> String {
-    serde_json::json!({ "stream_delete_reason": reasons }).to_string()
+    #[derive(serde::Serialize)]
+    struct Extended<'a> {
+        stream_delete_reason: &'a [StreamDeleteReason],
+    }
+    serde_json::to_string(&Extended { stream_delete_reason: reasons }).unwrap_or_else(|_| "{}".to_owned())
 }
 
 impl RoomView {

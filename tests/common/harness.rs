@@ -127,6 +127,52 @@ impl Recorder {
             .collect()
     }
 
+    pub fn publisher_states(&self) -> Vec<(PublisherState, i32)> {
+        self.all()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::PublisherStateUpdate { state, error_code, .. } => Some((state, error_code)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn player_states(&self, stream: &str) -> Vec<(PlayerState, i32)> {
+        self.all()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::PlayerStateUpdate { state, error_code, stream_id, .. } if stream_id == stream => Some((state, error_code)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Stream updates as (type, sorted stream ids, extended data), in order.
+    pub fn stream_updates(&self) -> Vec<(UpdateType, Vec<String>, String)> {
+        self.all()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::RoomStreamUpdate { update_type, streams, extended_data, .. } => {
+                    let mut ids: Vec<String> = streams.into_iter().map(|s| s.stream_id).collect();
+                    ids.sort();
+                    Some((update_type, ids, extended_data))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// SEI frames received for `stream`, in order.
+    pub fn sei(&self, stream: &str) -> Vec<Vec<u8>> {
+        self.all()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::PlayerRecvSei { data, stream_id } if stream_id == stream => Some(data),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn wait_user_update(&self, from: usize, kind: UpdateType, user: &str, timeout: Duration) -> Option<Instant> {
         self.wait_from(from, timeout, |e| {
             matches!(e, Event::RoomUserUpdate { update_type, users, .. } if *update_type == kind && users.iter().any(|u| u.user_id == user))
@@ -160,6 +206,48 @@ macro_rules! record_events_via_push {
             }
             fn on_room_logout_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: zego_room::Seq) {
                 self.push(zego_room::Event::RoomLogoutResult { error_code, extended_data: extended_data.into(), room_id: room_id.into(), seq })
+            }
+            fn on_room_stream_update(&self, update_type: zego_room::UpdateType, stream_list: &[zego_room::Stream], extended_data: &str, room_id: &str) {
+                self.push(zego_room::Event::RoomStreamUpdate { update_type, streams: stream_list.to_vec(), extended_data: extended_data.into(), room_id: room_id.into() })
+            }
+            fn on_room_stream_extra_info_update(&self, stream_list: &[zego_room::Stream], room_id: &str) {
+                self.push(zego_room::Event::RoomStreamExtraInfoUpdate { streams: stream_list.to_vec(), room_id: room_id.into() })
+            }
+            fn on_publisher_state_update(&self, state: zego_room::PublisherState, error_code: i32, extended_data: &str, stream_id: &str) {
+                self.push(zego_room::Event::PublisherStateUpdate { state, error_code, extended_data: extended_data.into(), stream_id: stream_id.into() })
+            }
+            fn on_player_state_update(&self, state: zego_room::PlayerState, error_code: i32, extended_data: &str, stream_id: &str) {
+                self.push(zego_room::Event::PlayerStateUpdate { state, error_code, extended_data: extended_data.into(), stream_id: stream_id.into() })
+            }
+            fn on_publisher_update_stream_extra_info_result(&self, error_code: i32, seq: zego_room::Seq) {
+                self.push(zego_room::Event::PublisherUpdateStreamExtraInfoResult { error_code, seq })
+            }
+            fn on_player_recv_sei(&self, data: &[u8], stream_id: &str) {
+                self.push(zego_room::Event::PlayerRecvSei { data: data.to_vec(), stream_id: stream_id.into() })
+            }
+            fn on_im_send_broadcast_message_result(&self, error_code: i32, message_id: u64, room_id: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::ImSendBroadcastMessageResult { error_code, message_id, room_id: room_id.into(), seq })
+            }
+            fn on_im_send_barrage_message_result(&self, error_code: i32, message_id: &str, room_id: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::ImSendBarrageMessageResult { error_code, message_id: message_id.into(), room_id: room_id.into(), seq })
+            }
+            fn on_im_send_custom_command_result(&self, error_code: i32, room_id: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::ImSendCustomCommandResult { error_code, room_id: room_id.into(), seq })
+            }
+            fn on_room_set_room_extra_info_result(&self, error_code: i32, room_id: &str, key: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::RoomSetRoomExtraInfoResult { error_code, room_id: room_id.into(), key: key.into(), seq })
+            }
+            fn on_im_recv_broadcast_message(&self, message_list: &[zego_room::BroadcastMessageInfo], room_id: &str) {
+                self.push(zego_room::Event::ImRecvBroadcastMessage { messages: message_list.to_vec(), room_id: room_id.into() })
+            }
+            fn on_im_recv_barrage_message(&self, message_list: &[zego_room::BarrageMessageInfo], room_id: &str) {
+                self.push(zego_room::Event::ImRecvBarrageMessage { messages: message_list.to_vec(), room_id: room_id.into() })
+            }
+            fn on_im_recv_custom_command(&self, command: &str, from_user: &zego_room::User, room_id: &str) {
+                self.push(zego_room::Event::ImRecvCustomCommand { command: command.into(), from_user: from_user.clone(), room_id: room_id.into() })
+            }
+            fn on_room_extra_info_update(&self, room_extra_info_list: &[zego_room::RoomExtraInfo], room_id: &str) {
+                self.push(zego_room::Event::RoomExtraInfoUpdate { infos: room_extra_info_list.to_vec(), room_id: room_id.into() })
             }
         }
     };

@@ -520,6 +520,25 @@ fn stream_differences_after_reconnected_and_held_after_a_server_restart() {
     assert_eq!(h.core.phase("r"), Some(Phase::Joined));
 }
 
+/// Chaos-soak finding (seed 1796039053400690837): a stream's extra info that changed during a gap
+/// was reported after Reconnected, but the view kept the old value, so `get_room_stream_list`
+/// returned it and a later change back to the old value was never reported.
+#[test]
+fn extra_info_changed_during_a_gap_is_kept_in_the_view() {
+    let mut h = H::new(RoomMode::SingleRoom);
+    h.login("r", "me", notify());
+    h.connected();
+    h.login_ok_with(Login { users: &["bob"], streams: vec![stream("bob", "b1", "v1")], ..Login::default() });
+    h.clear();
+    h.lose_and_resume(Duration::from_millis(300), Login { users: &["bob"], streams: vec![stream("bob", "b1", "v2")], ..Login::default() });
+    assert!(h.events.contains(&Event::RoomStreamExtraInfoUpdate { streams: vec![stream("bob", "b1", "v2")], room_id: "r".into() }), "{:?}", h.events);
+    assert_eq!(h.core.get_room_stream_list("r", RoomStreamListType::Play), Ok(vec![stream("bob", "b1", "v2")]));
+    h.clear();
+    h.frame(ServerMsg::StreamExtraInfo { streams: vec![stream("bob", "b1", "v1")] });
+    assert_eq!(h.events, vec![Event::RoomStreamExtraInfoUpdate { streams: vec![stream("bob", "b1", "v1")], room_id: "r".into() }]);
+    assert_eq!(h.core.get_room_stream_list("r", RoomStreamListType::Play), Ok(vec![stream("bob", "b1", "v1")]));
+}
+
 // ---- messaging and room extra info (§7.1) --------------------------------------------------------
 
 #[test]

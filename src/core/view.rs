@@ -133,7 +133,7 @@ impl RoomView {
         for s in &gone {
             self.streams.remove(&s.stream_id);
         }
-        for s in &came {
+        for s in came.iter().chain(&changed_info) {
             self.streams.insert(s.stream_id.clone(), s.clone());
         }
         let reasons: Vec<StreamDeleteReason> =

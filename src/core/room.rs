@@ -476,7 +476,11 @@ impl Room {
         if self.phase == Phase::Ended {
             return;
         }
-        self.view.on_timeout(ctx, &self.id, now);
+        // A restart hold ends only while connected: while Reconnecting nothing is reported, and
+        // the snapshot after Reconnected decides who is gone (contract §1.2).
+        if self.phase == Phase::Joined {
+            self.view.on_timeout(ctx, &self.id, now);
+        }
         if matches!(self.window_end, Some(end) if now >= end) {
             return self.fail(ctx, RETRY_TIMEOUT);
         }
@@ -519,6 +523,7 @@ impl Room {
             Some(e) if !self.token_warned => Some(e.checked_sub(timings.token_warning).unwrap_or(e)),
             _ => None,
         };
-        [link, token, self.window_end, self.view.hold_deadline()].into_iter().flatten().min()
+        let hold = self.view.hold_deadline().filter(|_| self.phase == Phase::Joined);
+        [link, token, self.window_end, hold].into_iter().flatten().min()
     }
 }

@@ -52,6 +52,7 @@ fn config(heartbeat: u64, ping: u64) -> ServerConfig {
         ping_interval: Duration::from_secs(ping),
         count_interval: Duration::from_secs(30),
         node_id: None,
+        ..ServerConfig::default()
     }
 }
 

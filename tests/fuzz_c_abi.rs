@@ -81,6 +81,7 @@ fn server() -> &'static ServerHandle {
             ping_interval: Duration::from_secs(1),
             count_interval: Duration::from_secs(1),
         node_id: None,
+        ..ServerConfig::default()
         })
         .expect("server starts")
     })

@@ -756,6 +756,15 @@ impl<S: RoomStore> Node<S> {
             st.send(conn, &ServerMsg::LoginFailed { code, message });
             Flow::Close(CloseCode::Normal, "")
         };
+        // The store could not be reached for a few seconds (contract §8): not a verdict, the
+        // engine tries again.
+        let busy = |e: StoreError| {
+            let mut st = self.state.lock();
+            let peer = st.conns.get(&conn).map(|c| c.peer.to_string()).unwrap_or_default();
+            log::warn!("{peer}: login of {user_id} to room {room_id} refused for now: {e}");
+            st.send(conn, &ServerMsg::LoginRetry { code: ec::INNER_ERROR, message: e.to_string() });
+            Flow::Close(CloseCode::Again, "")
+        };
         {
             let mut st = self.state.lock();
             if st.conns.get(&conn).is_some_and(|c| c.session.is_some()) {
@@ -794,7 +803,7 @@ impl<S: RoomStore> Node<S> {
                 Ok(ResumeOutcome::Gone) => self.release_room(&room_id).await,
                 Err(e) => {
                     self.release_room(&room_id).await;
-                    return fail(ec::INNER_ERROR, e.to_string());
+                    return busy(e);
                 }
             }
         }
@@ -827,7 +836,7 @@ impl<S: RoomStore> Node<S> {
             }
             Err(e) => {
                 self.release_room(&room_id).await;
-                fail(ec::INNER_ERROR, e.to_string())
+                busy(e)
             }
         }
     }

@@ -24,6 +24,7 @@ pub fn fast_config(secret: Option<&str>) -> ServerConfig {
         ping_interval: Duration::from_secs(1),
         count_interval: Duration::from_secs(1),
         node_id: None,
+        ..ServerConfig::default()
     }
 }
 

@@ -1048,13 +1048,19 @@ impl<S: RoomStore> Node<S> {
                 })
                 .collect()
         };
+        // While the store is known to be down (it says so itself), failures are not news.
+        let healthy = self.store.healthy();
         if !batch.is_empty() {
             if let Err(e) = self.store.refresh(batch, now).await {
-                log::warn!("{e}");
+                if healthy {
+                    log::warn!("{e}");
+                }
             }
         }
         if let Err(e) = self.store.reap(now).await {
-            log::warn!("{e}");
+            if healthy {
+                log::warn!("{e}");
+            }
         }
         self.after_events().await;
         self.resync_pending().await;

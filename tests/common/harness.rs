@@ -162,6 +162,39 @@ macro_rules! record_events_via_push {
             fn on_room_logout_result(&self, error_code: i32, extended_data: &str, room_id: &str, seq: zego_room::Seq) {
                 self.push(zego_room::Event::RoomLogoutResult { error_code, extended_data: extended_data.into(), room_id: room_id.into(), seq })
             }
+            fn on_room_stream_update(&self, update_type: zego_room::UpdateType, stream_list: &[zego_room::Stream], extended_data: &str, room_id: &str) {
+                self.push(zego_room::Event::RoomStreamUpdate { update_type, streams: stream_list.to_vec(), extended_data: extended_data.into(), room_id: room_id.into() })
+            }
+            fn on_room_stream_extra_info_update(&self, stream_list: &[zego_room::Stream], room_id: &str) {
+                self.push(zego_room::Event::RoomStreamExtraInfoUpdate { streams: stream_list.to_vec(), room_id: room_id.into() })
+            }
+            fn on_publisher_state_update(&self, state: zego_room::PublisherState, error_code: i32, extended_data: &str, stream_id: &str) {
+                self.push(zego_room::Event::PublisherStateUpdate { state, error_code, extended_data: extended_data.into(), stream_id: stream_id.into() })
+            }
+            fn on_player_state_update(&self, state: zego_room::PlayerState, error_code: i32, extended_data: &str, stream_id: &str) {
+                self.push(zego_room::Event::PlayerStateUpdate { state, error_code, extended_data: extended_data.into(), stream_id: stream_id.into() })
+            }
+            fn on_player_recv_sei(&self, data: &[u8], stream_id: &str) {
+                self.push(zego_room::Event::PlayerRecvSei { data: data.to_vec(), stream_id: stream_id.into() })
+            }
+            fn on_im_send_broadcast_message_result(&self, error_code: i32, message_id: u64, room_id: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::ImSendBroadcastMessageResult { error_code, message_id, room_id: room_id.into(), seq })
+            }
+            fn on_im_send_custom_command_result(&self, error_code: i32, room_id: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::ImSendCustomCommandResult { error_code, room_id: room_id.into(), seq })
+            }
+            fn on_room_set_room_extra_info_result(&self, error_code: i32, room_id: &str, key: &str, seq: zego_room::Seq) {
+                self.push(zego_room::Event::RoomSetRoomExtraInfoResult { error_code, room_id: room_id.into(), key: key.into(), seq })
+            }
+            fn on_im_recv_broadcast_message(&self, message_list: &[zego_room::BroadcastMessageInfo], room_id: &str) {
+                self.push(zego_room::Event::ImRecvBroadcastMessage { messages: message_list.to_vec(), room_id: room_id.into() })
+            }
+            fn on_im_recv_custom_command(&self, command: &str, from_user: &zego_room::User, room_id: &str) {
+                self.push(zego_room::Event::ImRecvCustomCommand { command: command.into(), from_user: from_user.clone(), room_id: room_id.into() })
+            }
+            fn on_room_extra_info_update(&self, room_extra_info_list: &[zego_room::RoomExtraInfo], room_id: &str) {
+                self.push(zego_room::Event::RoomExtraInfoUpdate { infos: room_extra_info_list.to_vec(), room_id: room_id.into() })
+            }
         }
     };
 }

@@ -461,6 +461,8 @@ struct Inner {
     /// Sessions are being registered again after a data loss: calls wait.
     restoring: AtomicBool,
     restored: Notify,
+    /// When sessions were last registered again (the rooms are re-read RESTORE_SETTLE later).
+    restored_at: Mutex<Option<Instant>>,
     pubsub: tokio::sync::Mutex<Option<PubSubSink>>,
     pubsub_up: AtomicBool,
     /// Wakes the pub/sub task to drop its connection (it failed a liveness ping).
@@ -520,6 +522,7 @@ impl RedisStore {
             epoch: Mutex::new(None),
             restoring: AtomicBool::new(false),
             restored: Notify::new(),
+            restored_at: Mutex::new(None),
             pubsub: tokio::sync::Mutex::new(None),
             pubsub_up: AtomicBool::new(false),
             pubsub_kill: Arc::new(Notify::new()),
@@ -758,6 +761,7 @@ impl Inner {
                 }
             }
         }
+        *self.restored_at.lock() = Some(Instant::now());
         self.restoring.store(false, Ordering::Release);
         self.restored.notify_waiters();
         let weak = Arc::downgrade(self);
@@ -1269,8 +1273,14 @@ async fn pubsub_loop(weak: Weak<Inner>, shutdown: Arc<Notify>, kill: Arc<Notify>
             continue;
         }
         if reconnect {
-            log::info!("room store: pub/sub connection back; re-reading every room");
-            inner.reset_rooms().await;
+            // First make sure Redis still has our data (else this node registers its sessions
+            // again, and the rooms are re-read once every node had time to do the same).
+            let _ = inner.probe().await;
+            let settling = inner.restoring.load(Ordering::Acquire) || inner.restored_at.lock().is_some_and(|t| t.elapsed() < RESTORE_SETTLE);
+            if !settling {
+                log::info!("room store: pub/sub connection back; re-reading every room");
+                inner.reset_rooms().await;
+            }
         }
         reconnect = true;
         drop(inner);

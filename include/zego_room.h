@@ -270,7 +270,8 @@ typedef int32_t zego_error;
 typedef struct zego_engine_profile {
   uint32_t app_id;
   /**
-   * `"ws://host:port"` or `"wss://host:port"`.
+   * `"ws://host:port"` or `"wss://host:port"`, or a comma-separated list of them (a cluster,
+   * contract §8: the first attempt uses the first, each new attempt the next).
    */
   const char *server;
   /**

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -34,8 +34,8 @@ use crate::types::{PublishChannel, RoomExtraInfo, Stream, User};
 
 pub type ConnId = u64;
 
-/// Messages that may wait for one connection. A peer that stops reading fills it; it is then
-/// disconnected and, when it comes back, resumes and gets the difference it missed.
+/// Signalling messages that may wait for one connection. A peer that stops reading fills it; it
+/// is then disconnected and, when it comes back, resumes and gets the difference it missed.
 pub(crate) const OUTGOING_QUEUE: usize = 4096;
 /// SEI frames that may wait for one player; beyond it the oldest are dropped (a slow player
 /// never slows the publisher or other players, contract §6.1).
@@ -55,27 +55,100 @@ pub(crate) enum Outgoing {
     Close(CloseCode),
 }
 
-/// SEI frames waiting for one connection: bounded, oldest dropped first.
+/// What the connection task writes next.
+pub(crate) enum Next {
+    Control(Outgoing),
+    Sei(Bytes),
+    /// Nothing waiting: wait for `ConnQueue::ready`.
+    Idle,
+    /// The peer was cut off (it let too much pile up): end the connection.
+    Closed,
+}
+
+/// Everything waiting to be written to one connection: signalling first, then SEI frames. Both
+/// are bounded — a peer that lets `OUTGOING_QUEUE` messages pile up is cut off (it resumes later
+/// and gets the difference), and a player's SEI backlog drops its oldest frames — and both give
+/// their memory back once drained, so an idle connection holds almost nothing here.
 #[derive(Default)]
-pub(crate) struct SeiQueue {
-    frames: Mutex<VecDeque<Bytes>>,
+pub(crate) struct ConnQueue {
+    inner: Mutex<QueueInner>,
     pub(crate) ready: Notify,
 }
 
-impl SeiQueue {
-    fn push(&self, frame: Bytes) {
-        {
-            let mut q = self.frames.lock();
-            if q.len() >= SEI_QUEUE_FRAMES {
-                q.pop_front();
+#[derive(Default)]
+struct QueueInner {
+    control: VecDeque<Outgoing>,
+    sei: VecDeque<Bytes>,
+    closed: bool,
+}
+
+/// A drained deque keeps at most this capacity.
+const IDLE_CAPACITY: usize = 4;
+
+fn shrink_if_drained<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() && q.capacity() > IDLE_CAPACITY {
+        *q = VecDeque::new();
+    }
+}
+
+impl ConnQueue {
+    /// Queues a control message; false (and the queue is closed) when the peer is not reading.
+    fn push(&self, msg: Outgoing) -> bool {
+        let ok = {
+            let mut q = self.inner.lock();
+            if q.closed {
+                return false;
             }
-            q.push_back(frame);
+            let full = q.control.len() >= OUTGOING_QUEUE && !matches!(msg, Outgoing::Close(_));
+            if full {
+                q.closed = true;
+                q.control = VecDeque::new();
+                q.sei = VecDeque::new();
+            } else {
+                q.control.push_back(msg);
+            }
+            !full
+        };
+        self.ready.notify_one();
+        ok
+    }
+
+    fn push_sei(&self, frame: Bytes) {
+        {
+            let mut q = self.inner.lock();
+            if q.closed {
+                return;
+            }
+            if q.sei.len() >= SEI_QUEUE_FRAMES {
+                q.sei.pop_front();
+            }
+            q.sei.push_back(frame);
         }
         self.ready.notify_one();
     }
 
-    pub(crate) fn pop(&self) -> Option<Bytes> {
-        self.frames.lock().pop_front()
+    pub(crate) fn next(&self) -> Next {
+        let mut q = self.inner.lock();
+        if q.closed {
+            return Next::Closed;
+        }
+        if let Some(m) = q.control.pop_front() {
+            shrink_if_drained(&mut q.control);
+            return Next::Control(m);
+        }
+        match q.sei.pop_front() {
+            Some(f) => {
+                shrink_if_drained(&mut q.sei);
+                Next::Sei(f)
+            }
+            None => Next::Idle,
+        }
+    }
+
+    /// Control messages still waiting (tests).
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.inner.lock().control.len()
     }
 }
 
@@ -103,9 +176,7 @@ pub struct NodeConfig {
 }
 
 struct Conn {
-    /// `None` once the peer was cut off for not reading: the task sees its channel end.
-    tx: Option<mpsc::Sender<Outgoing>>,
-    sei: Arc<SeiQueue>,
+    queue: Arc<ConnQueue>,
     session: Option<SessionId>,
     peer: SocketAddr,
 }
@@ -182,12 +253,10 @@ fn unix_now() -> i64 {
 impl State {
     /// Queues without blocking (the lock is held); a full queue disconnects that peer.
     fn push(&mut self, c: ConnId, msg: Outgoing) {
-        let Some(conn) = self.conns.get_mut(&c) else { return };
-        let Some(tx) = &conn.tx else { return };
-        if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(msg) {
+        let Some(conn) = self.conns.get(&c) else { return };
+        if !conn.queue.push(msg) {
+            // The task ends and the connection closes; it detaches the session (conn_closed).
             log::warn!("{}: {OUTGOING_QUEUE} messages waiting, peer not reading; disconnecting it", conn.peer);
-            // Dropping the sender ends the connection task, which then detaches the session.
-            conn.tx = None;
         }
     }
 
@@ -207,8 +276,8 @@ impl State {
 
     /// Removes the connection so nothing more is queued after the close.
     fn close(&mut self, c: ConnId, code: CloseCode) {
-        if let Some(tx) = self.conns.remove(&c).and_then(|conn| conn.tx) {
-            let _ = tx.try_send(Outgoing::Close(code));
+        if let Some(conn) = self.conns.remove(&c) {
+            conn.queue.push(Outgoing::Close(code));
         }
     }
 
@@ -479,9 +548,9 @@ impl<S: RoomStore> Node<S> {
 
     // ---- connections --------------------------------------------------------------------------
 
-    pub(crate) fn open_conn(&self, tx: mpsc::Sender<Outgoing>, sei: Arc<SeiQueue>, peer: SocketAddr) -> ConnId {
+    pub(crate) fn open_conn(&self, queue: Arc<ConnQueue>, peer: SocketAddr) -> ConnId {
         let id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        self.state.lock().conns.insert(id, Conn { tx: Some(tx), sei, session: None, peer });
+        self.state.lock().conns.insert(id, Conn { queue, session: None, peer });
         id
     }
 
@@ -904,7 +973,7 @@ impl<S: RoomStore> Node<S> {
     ) -> Option<Flow> {
         let mut guard = self.state.lock();
         let st = &mut *guard;
-        if !st.conns.get(&conn).is_some_and(|c| c.tx.is_some()) {
+        if !st.conns.get(&conn).is_some_and(|c| !c.queue.inner.lock().closed) {
             return None;
         }
         let room = st.rooms.entry(room_id.to_owned()).or_default();
@@ -1291,8 +1360,58 @@ impl<S: RoomStore> EventSink for Node<S> {
         let Some(players) = st.rooms.get(room_id).and_then(|r| r.players.get(stream_id)) else { return };
         for sid in players {
             if let Some(conn) = st.sessions.get(sid).and_then(|s| s.conn).and_then(|c| st.conns.get(&c)) {
-                conn.sei.push(frame.clone());
+                conn.queue.push_sei(frame.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod queue_tests {
+    use super::*;
+
+    fn text(s: &str) -> Outgoing {
+        Outgoing::Text(s.to_owned().into())
+    }
+
+    #[test]
+    fn a_peer_that_stops_reading_is_cut_off_not_buffered_without_bound() {
+        let q = ConnQueue::default();
+        for _ in 0..OUTGOING_QUEUE {
+            assert!(q.push(text("x")));
+        }
+        assert_eq!(q.waiting(), OUTGOING_QUEUE, "a full queue is still fine");
+        assert!(!q.push(text("one more")), "one more message cuts the peer off");
+        assert!(matches!(q.next(), Next::Closed), "the connection task ends");
+        assert!(!q.push(text("later")));
+        q.push_sei(Bytes::from_static(b"s"));
+        assert!(matches!(q.next(), Next::Closed));
+    }
+
+    #[test]
+    fn signalling_before_sei_oldest_sei_dropped_memory_given_back() {
+        let q = ConnQueue::default();
+        for i in 0..(SEI_QUEUE_FRAMES + 10) {
+            q.push_sei(Bytes::from(vec![i as u8]));
+        }
+        q.push(text("signal"));
+        assert!(matches!(q.next(), Next::Control(Outgoing::Text(t)) if t.as_str() == "signal"));
+        let mut got = Vec::new();
+        while let Next::Sei(f) = q.next() {
+            got.push(f[0] as usize);
+        }
+        assert_eq!(got, (10..SEI_QUEUE_FRAMES + 10).collect::<Vec<_>>(), "the oldest 10 frames were dropped");
+        assert!(matches!(q.next(), Next::Idle));
+        let inner = q.inner.lock();
+        assert!(inner.control.capacity() <= IDLE_CAPACITY && inner.sei.capacity() <= IDLE_CAPACITY, "drained queues give their memory back");
+    }
+
+    #[test]
+    fn a_close_is_accepted_even_when_full() {
+        let q = ConnQueue::default();
+        for _ in 0..OUTGOING_QUEUE {
+            q.push(text("x"));
+        }
+        assert!(q.push(Outgoing::Close(CloseCode::Normal)));
     }
 }

@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::node::{Flow, Node, Outgoing, SeiQueue, OUTGOING_QUEUE};
+use super::node::{ConnQueue, Flow, Next, Node, Outgoing};
 use super::store::RoomStore;
 use super::{admin, Stop};
 use crate::protocol::{ClientMsg, MAX_CLIENT_FRAME_BYTES};
@@ -196,8 +196,9 @@ async fn write_frame<T: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream
 async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, peer: SocketAddr, node: Arc<Node<S>>, _alive: mpsc::Sender<()>) {
     let deadline = tokio::time::sleep(LOGIN_DEADLINE);
     tokio::pin!(deadline);
+    // Boxed: the handshake's state is needed once, not for the session's life.
     let mut ws = tokio::select! {
-        r = tokio_tungstenite::accept_async_with_config(stream, Some(ws_config())) => match r {
+        r = Box::pin(tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()))) => match r {
             Ok(ws) => ws,
             Err(e) => {
                 log::warn!("{peer}: WebSocket handshake failed: {e}");
@@ -209,32 +210,35 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
             return;
         }
     };
-    let (tx, mut rx) = mpsc::channel(OUTGOING_QUEUE);
-    let sei = Arc::new(SeiQueue::default());
-    let conn = node.open_conn(tx, sei.clone(), peer);
+    let queue = Arc::new(ConnQueue::default());
+    let conn = node.open_conn(queue.clone(), peer);
     let mut got_first = false;
 
-    loop {
-        let flow = tokio::select! {
-            biased;
-            o = rx.recv() => match o {
-                Some(Outgoing::Text(t)) => if write(&mut ws, peer, Message::Text(t)).await { Flow::Continue } else { break },
-                Some(Outgoing::Close(code)) => {
-                    close_ws(&mut ws, code, "").await;
-                    break;
-                }
-                None => break,
-            },
-            _ = sei.ready.notified() => {
-                let mut ok = true;
-                while let Some(frame) = sei.pop() {
-                    if !write(&mut ws, peer, Message::Binary(frame)).await {
-                        ok = false;
-                        break;
+    'session: loop {
+        // Write what waits: signalling first, then SEI.
+        loop {
+            match queue.next() {
+                Next::Control(Outgoing::Text(t)) => {
+                    if !write(&mut ws, peer, Message::Text(t)).await {
+                        break 'session;
                     }
                 }
-                if ok { Flow::Continue } else { break }
-            },
+                Next::Control(Outgoing::Close(code)) => {
+                    Box::pin(close_ws(&mut ws, code, "")).await;
+                    break 'session;
+                }
+                Next::Sei(frame) => {
+                    if !write(&mut ws, peer, Message::Binary(frame)).await {
+                        break 'session;
+                    }
+                }
+                Next::Closed => break 'session,
+                Next::Idle => break,
+            }
+        }
+        let flow = tokio::select! {
+            biased;
+            _ = queue.ready.notified() => Flow::Continue,
             m = ws.next() => match m {
                 None => break,
                 Some(Err(e)) => {
@@ -275,12 +279,12 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
         };
         if let Flow::Close(code, reason) = flow {
             // Flush what the node queued before the close (a login_failed, a kicked).
-            while let Ok(Outgoing::Text(t)) = rx.try_recv() {
+            while let Next::Control(Outgoing::Text(t)) = queue.next() {
                 if !write(&mut ws, peer, Message::Text(t)).await {
                     break;
                 }
             }
-            close_ws(&mut ws, code, reason).await;
+            Box::pin(close_ws(&mut ws, code, reason)).await;
             break;
         }
     }

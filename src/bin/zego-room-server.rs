@@ -36,6 +36,16 @@ struct Cli {
     /// PEM private key of --tls-cert. Needs --tls-cert.
     #[arg(long = "tls-key", value_name = "FILE")]
     tls_key: Option<PathBuf>,
+    /// Join the cluster of servers sharing this Redis (e.g. redis://127.0.0.1:6379/0); without
+    /// it all room state stays in this process.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// Prefix of every Redis key and channel (the app id follows), so clusters can share a Redis.
+    #[arg(long = "redis-prefix", value_name = "P", default_value = zego_room::server::DEFAULT_REDIS_PREFIX)]
+    redis_prefix: String,
+    /// Names this node in logs, metrics and the cluster (default: random).
+    #[arg(long = "node-id", value_name = "NAME")]
+    node_id: Option<String>,
 }
 
 fn refuse(msg: impl std::fmt::Display) -> ExitCode {
@@ -66,6 +76,9 @@ fn main() -> ExitCode {
     if cli.heartbeat_timeout == 0 || cli.ping_interval == 0 {
         return refuse("--heartbeat-timeout and --ping-interval must be at least 1 second");
     }
+    if cli.node_id.as_deref().is_some_and(|n| n.is_empty() || n.len() > 64 || n.chars().any(|c| c.is_whitespace() || c.is_control())) {
+        return refuse("--node-id must be 1 to 64 characters without spaces");
+    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 
     let config = ServerConfig {
@@ -77,6 +90,9 @@ fn main() -> ExitCode {
         ping_interval: Duration::from_secs(cli.ping_interval),
         tls_cert: cli.tls_cert,
         tls_key: cli.tls_key,
+        node_id: cli.node_id,
+        redis: cli.redis,
+        redis_prefix: cli.redis_prefix,
         ..ServerConfig::default()
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

@@ -1,5 +1,6 @@
 //! The thread-safe engine: API calls from any thread go into the core under a short lock; the
-//! driver thread does the I/O; the dispatcher thread runs host callbacks in order.
+//! driver thread does the I/O; one of the library's shared callback threads (see `dispatcher`)
+//! runs the engine's host callbacks in order.
 
 mod dispatcher;
 mod driver;
@@ -22,7 +23,9 @@ use crate::types::*;
 use dispatcher::Dispatcher;
 use driver::DriverMsg;
 
-/// Receives the engine's events, on the engine's callback thread, one at a time, in order.
+/// Receives the engine's events, on the engine's callback thread, one at a time, in order. That
+/// thread belongs to the library and never changes for the engine; other engines of the process
+/// may share it, so a method that blocks delays their events too (contract §1.5).
 /// Every method has an empty default, so implement only what you need. A handler may call any
 /// engine method, including `destroy`.
 #[allow(unused_variables)]
@@ -292,12 +295,14 @@ impl RoomEngine {
         }
     }
 
-    /// True on this engine's callback thread (facades use it to avoid waiting on themselves).
+    /// True on this engine's callback thread (facades use it to avoid waiting on themselves). That
+    /// thread may be running another engine's callback at the moment; either way no callback of
+    /// this engine can be running elsewhere, and waiting for one here would wait for ourselves.
     pub fn is_callback_thread(&self) -> bool {
         self.shared.dispatcher.is_dispatcher_thread()
     }
 
-    /// Destroyed and its callback thread has ended: no callback is running or will run.
+    /// Destroyed, and no callback of it is running or will run (its handler is released).
     pub fn is_quiescent(&self) -> bool {
         self.is_destroyed() && self.shared.dispatcher.is_finished()
     }
@@ -306,7 +311,8 @@ impl RoomEngine {
         self.shared.core.lock().is_none()
     }
 
-    /// Leaves every room (logout frames, no events) and stops both threads. Once it returns
+    /// Leaves every room (logout frames, no events), stops the driver and the engine's callbacks,
+    /// and releases the handler (at once, or when a running callback returns). Once it returns
     /// (called outside a callback) no callback runs again; from inside a callback it takes effect
     /// when that callback returns. Calling it again is harmless.
     pub fn destroy(&self) {

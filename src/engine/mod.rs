@@ -9,8 +9,8 @@ mod tls;
 #[cfg(all(target_os = "android", feature = "tls"))]
 pub(crate) use tls::android::mark_initialised as mark_android_tls_initialised;
 
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -117,7 +117,8 @@ impl Shared {
 /// One engine: joins rooms on one server and reports through its [`EventHandler`].
 pub struct RoomEngine {
     shared: Arc<Shared>,
-    driver: Mutex<Option<JoinHandle<()>>>,
+    /// Disconnects when the driver task has ended.
+    driver_done: Mutex<Option<Receiver<()>>>,
 }
 
 /// Checks that `server` is a `ws://` (or, with the `tls` feature, `wss://`) URL with a host, or a
@@ -160,12 +161,13 @@ impl RoomEngine {
             #[cfg(feature = "tls")]
             tls: Mutex::new(None),
         });
-        let for_driver = shared.clone();
-        let driver = std::thread::Builder::new()
-            .name("zego-room-io".into())
-            .spawn(move || driver::run(for_driver, tx, rx))
-            .map_err(|_| crate::error_codes::INNER_ERROR)?;
-        Ok(RoomEngine { shared, driver: Mutex::new(Some(driver)) })
+        let runtime = driver::runtime().map_err(|e| {
+            log::error!("the library's I/O runtime cannot start: {e}");
+            crate::error_codes::INNER_ERROR
+        })?;
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(0);
+        runtime.spawn(driver::run(shared.clone(), tx, rx, done_tx));
+        Ok(RoomEngine { shared, driver_done: Mutex::new(Some(done_rx)) })
     }
 
     /// `"key=value;..."` (contract §1.3, §9). Known keys: `room_retry_time` (whole seconds) and
@@ -325,9 +327,11 @@ impl RoomEngine {
             let _ = self.shared.tx.send(DriverMsg::Shutdown);
         }
         self.shared.dispatcher.stop();
-        let driver = self.driver.lock().take();
-        if let Some(driver) = driver {
-            let _ = driver.join();
+        // Wait for the driver's goodbyes (bounded by the driver itself; the margin is for a
+        // runtime too busy to run it at once), so a process that exits right after still sent them.
+        let done = self.driver_done.lock().take();
+        if let Some(done) = done {
+            let _ = done.recv_timeout(driver::GOODBYE_TIMEOUT * 2 + std::time::Duration::from_secs(2));
         }
     }
 }

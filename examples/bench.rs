@@ -55,6 +55,35 @@ fn config(heartbeat: u64, ping: u64) -> ServerConfig {
     }
 }
 
+/// Threads of this process by name (from /proc/self/task/*/comm), and their total.
+fn threads_by_name() -> (usize, std::collections::BTreeMap<String, usize>) {
+    let mut names = std::collections::BTreeMap::new();
+    let mut total = 0;
+    for entry in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let name = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default().trim().to_owned();
+        *names.entry(name).or_insert(0) += 1;
+        total += 1;
+    }
+    (total, names)
+}
+
+/// Prints how many threads the engines added to the process: the total now minus `before` (the
+/// main thread, the in-process server's runtime and whatever ran before the engines existed),
+/// and the library's threads by name (names starting with `zego-room` but not the server's).
+fn print_library_threads(engines: usize, before: usize) {
+    let (total, names) = threads_by_name();
+    let library: Vec<String> = names
+        .iter()
+        .filter(|(n, _)| n.starts_with("zego-room") && !n.starts_with("zego-room-serv"))
+        .map(|(n, c)| format!("{n} ×{c}"))
+        .collect();
+    println!(
+        "threads with {engines} engines: {total} in the process, {} more than before the engines; library threads: {}",
+        total.saturating_sub(before),
+        if library.is_empty() { "none".to_owned() } else { library.join(", ") }
+    );
+}
+
 /// Notes when each awaited event arrives.
 #[derive(Default)]
 struct Probe {
@@ -116,6 +145,7 @@ fn room_config(user: &str, notify: bool) -> RoomConfig {
 fn bench_login() {
     let server = server::start(config(90, 10)).unwrap();
     for n in [1usize, 100, 1000] {
+        let before = threads_by_name().0;
         let engines: Vec<_> = (0..n).map(|_| new_engine(&server.url())).collect();
         let cfgs: Vec<_> = (0..n).map(|i| room_config(&format!("u{n}-{i}"), true)).collect();
         std::thread::sleep(Duration::from_millis(500)); // engines' threads are up, as in an app
@@ -135,6 +165,7 @@ fn bench_login() {
             .map(|((_, p), t)| wait_slot(p, &p.logined, Duration::from_secs(60)).expect("logined") - *t)
             .collect();
         println!("login burst, {n:>4} engines at once:            {}", summary(lat));
+        print_library_threads(n, before);
         // Steady: with the N engines present, 200 more log in one after another.
         let mut lat = Vec::new();
         for i in 0..200 {
@@ -158,6 +189,7 @@ fn bench_login() {
 /// Fan-out: a user joins a room of 1,000 engines; time until the last member's Add callback.
 fn bench_fanout() {
     let server = server::start(config(90, 10)).unwrap();
+    let before = threads_by_name().0;
     let members: Vec<_> = (0..1000).map(|_| new_engine(&server.url())).collect();
     for (i, (e, _)) in members.iter().enumerate() {
         let user = format!("m{i}");
@@ -167,8 +199,9 @@ fn bench_fanout() {
         wait_slot(p, &p.logined, Duration::from_secs(120)).expect("member logined");
     }
     std::thread::sleep(Duration::from_secs(2)); // let the joins' own Add storm settle
+    print_library_threads(1000, before);
     let mut lat = Vec::new();
-    for round in 0..30 {
+    for round in 0..100 {
         let (joiner, _) = new_engine(&server.url());
         let user = format!("joiner{round}");
         let cfg = room_config(&user, true);

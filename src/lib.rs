@@ -1,7 +1,7 @@
 //! zego-room: the room-connection layer of the ZEGO Express SDK, rebuilt in the open.
 //!
 //! Layers (see `docs/` and the README): [`core`] is a sans-I/O state machine per room; [`engine`]
-//! drives it over WebSockets and delivers events on one dispatcher thread; the room server
+//! drives it over WebSockets and delivers each engine's events on one of a few shared callback threads; the room server
 //! (feature `server`) is in [`server`]. The wire format shared by both sides is [`protocol`].
 
 pub mod core;

@@ -347,6 +347,190 @@ fn no_callback_after_destroy_returns_even_under_concurrent_calls() {
     }
 }
 
+// ---- the shared callback threads (contract §1.5: several engines may share one) -----------
+
+/// Notes, per engine, each count it is given, the thread it ran on, and overlaps; a callback can
+/// be held at a gate, and can destroy another engine.
+#[derive(Default)]
+struct Pinned {
+    counts: Mutex<Vec<i32>>,
+    threads: Mutex<Vec<std::thread::ThreadId>>,
+    in_callback: AtomicUsize,
+    overlaps: AtomicUsize,
+    /// While set, a callback with count -1 waits until it is cleared.
+    gate: Mutex<bool>,
+    entered_gate: std::sync::atomic::AtomicBool,
+    /// Destroyed by the callback with count -2.
+    victim: Mutex<Option<Arc<RoomEngine>>>,
+}
+
+impl EventHandler for Pinned {
+    fn on_room_online_user_count_update(&self, count: i32, _room_id: &str) {
+        if self.in_callback.fetch_add(1, Ordering::SeqCst) != 0 {
+            self.overlaps.fetch_add(1, Ordering::SeqCst);
+        }
+        self.threads.lock().push(std::thread::current().id());
+        self.counts.lock().push(count);
+        if count == -1 {
+            self.entered_gate.store(true, Ordering::SeqCst);
+            while *self.gate.lock() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        if count == -2 {
+            let victim = self.victim.lock().take();
+            if let Some(v) = victim {
+                v.destroy();
+            }
+        }
+        self.in_callback.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn count_event(count: i32) -> zego_room::events::Event {
+    zego_room::events::Event::RoomOnlineUserCountUpdate { count, room_id: "r".into() }
+}
+
+fn pinned_engine(url: &str) -> (Arc<RoomEngine>, Arc<Pinned>) {
+    let handler = Arc::new(Pinned::default());
+    let profile = EngineProfile { app_id: APP_ID, server: url.into(), room_mode: RoomMode::SingleRoom };
+    (Arc::new(RoomEngine::new(profile, handler.clone()).unwrap()), handler)
+}
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + SHORT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The thread an engine's callbacks run on (delivers one event and waits for it).
+fn thread_of(e: &RoomEngine, h: &Pinned) -> std::thread::ThreadId {
+    let n = h.counts.lock().len();
+    e.inject_events_for_bench([count_event(0)]);
+    wait_until("the probe event arrived", || h.counts.lock().len() > n);
+    h.threads.lock()[n]
+}
+
+#[test]
+fn many_engines_share_a_few_callback_threads_each_engine_keeps_its_own_in_order() {
+    let engines: Vec<_> = (0..24).map(|_| pinned_engine("ws://127.0.0.1:9")).collect();
+    // Four producers push into every engine at once, interleaved.
+    let producers: Vec<_> = (0..4)
+        .map(|p| {
+            let engines: Vec<_> = engines.iter().map(|(e, _)| e.clone()).collect();
+            std::thread::spawn(move || {
+                for i in 0..250 {
+                    for e in &engines {
+                        e.inject_events_for_bench([count_event(p * 1000 + i)]);
+                    }
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    for (_, h) in &engines {
+        wait_until("every event arrived", || h.counts.lock().len() == 1000);
+    }
+    let mut all_threads = std::collections::HashSet::new();
+    for (i, (e, h)) in engines.iter().enumerate() {
+        let threads = h.threads.lock().clone();
+        assert!(threads.iter().all(|t| *t == threads[0]), "engine {i}: one thread for all its callbacks");
+        assert_ne!(threads[0], std::thread::current().id());
+        assert_eq!(h.overlaps.load(Ordering::SeqCst), 0, "engine {i}: never concurrent");
+        let counts = h.counts.lock().clone();
+        for p in 0..4 {
+            let mine: Vec<i32> = counts.iter().copied().filter(|c| c / 1000 == p).collect();
+            assert_eq!(mine, (0..250).map(|i| p * 1000 + i).collect::<Vec<_>>(), "engine {i}: producer {p}'s events in order");
+        }
+        assert_eq!(thread_of(e, h), threads[0], "engine {i}: still the same thread later");
+        all_threads.insert(threads[0]);
+    }
+    assert!(all_threads.len() <= 4, "24 engines use {} callback threads", all_threads.len());
+    assert!(all_threads.len() >= 2, "the pool has at least 2 threads");
+}
+
+/// Two engines whose callbacks share a thread, plus that thread.
+fn two_on_one_thread() -> ((Arc<RoomEngine>, Arc<Pinned>), (Arc<RoomEngine>, Arc<Pinned>)) {
+    let mut seen: Vec<(std::thread::ThreadId, (Arc<RoomEngine>, Arc<Pinned>))> = Vec::new();
+    for _ in 0..16 {
+        let (e, h) = pinned_engine("ws://127.0.0.1:9");
+        let t = thread_of(&e, &h);
+        if let Some(i) = seen.iter().position(|(s, _)| *s == t) {
+            return (seen.swap_remove(i).1, (e, h));
+        }
+        seen.push((t, (e, h)));
+    }
+    panic!("16 engines on 16 different callback threads: the pool is not small");
+}
+
+#[test]
+fn destroy_waits_for_its_own_running_callback_only_and_releases_the_handler() {
+    let ((a, ha), (b, hb)) = two_on_one_thread();
+    let weak_a = Arc::downgrade(&ha);
+    // A's callback blocks its (shared) thread.
+    *ha.gate.lock() = true;
+    a.inject_events_for_bench([count_event(-1), count_event(7)]);
+    wait_until("A's callback is running", || ha.entered_gate.load(Ordering::SeqCst));
+    // B shares the thread: its events wait behind A's callback (what a blocking callback delays)…
+    b.inject_events_for_bench([count_event(5)]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(hb.counts.lock().len(), 1, "B's event waits while A's callback blocks their thread");
+    // …but destroying B does not wait for A's callback.
+    let t = Instant::now();
+    b.destroy();
+    assert!(t.elapsed() < Duration::from_millis(500), "destroy of B waited {:?} for another engine's callback", t.elapsed());
+    assert_eq!(Arc::strong_count(&hb), 1, "B's handler released when destroy returned");
+    // Destroying A from outside waits until A's running callback returns.
+    let a2 = a.clone();
+    let destroyer = std::thread::spawn(move || {
+        a2.destroy();
+        Instant::now()
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    assert!(!destroyer.is_finished(), "destroy returned while the engine's callback still ran");
+    let released = Instant::now();
+    *ha.gate.lock() = false;
+    let returned = destroyer.join().unwrap();
+    assert!(returned >= released);
+    assert_eq!(ha.counts.lock().clone(), vec![0, -1], "the event queued behind the running callback is dropped by destroy");
+    drop(ha);
+    assert!(weak_a.upgrade().is_none(), "A's handler released when destroy returned");
+    assert_eq!(hb.counts.lock().clone(), vec![0], "B: nothing after its destroy");
+    // The shared thread goes on serving the others.
+    let (c, hc) = pinned_engine("ws://127.0.0.1:9");
+    thread_of(&c, &hc);
+}
+
+#[test]
+fn a_callback_may_destroy_an_engine_that_shares_its_thread_or_itself() {
+    let ((a, ha), (b, hb)) = two_on_one_thread();
+    // A's callback destroys B (same thread, B idle): returns at once, B gets nothing more.
+    *ha.victim.lock() = Some(b.clone());
+    b.inject_events_for_bench((1..=50).map(count_event));
+    a.inject_events_for_bench([count_event(-2)]);
+    wait_until("A's callback destroyed B", || ha.counts.lock().len() == 2 && b.is_destroyed());
+    let delivered = hb.counts.lock().len();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(hb.counts.lock().len(), delivered, "no callback of B after its destroy");
+    assert!(b.is_quiescent());
+    wait_until("B's handler released", || Arc::strong_count(&hb) == 1);
+    // A destroys itself from inside: takes effect when that callback returns; the handler is
+    // released then (the engine is held by its own handler here: the cycle ends with the callback).
+    let weak = Arc::downgrade(&ha);
+    *ha.victim.lock() = Some(a.clone());
+    drop(a);
+    drop(ha);
+    let a_probe = weak.upgrade().unwrap();
+    let engine_weak = Arc::downgrade(a_probe.victim.lock().as_ref().unwrap());
+    drop(a_probe);
+    engine_weak.upgrade().unwrap().inject_events_for_bench([count_event(-2), count_event(9)]);
+    wait_until("the handler and the engine are released", || weak.upgrade().is_none() && engine_weak.upgrade().is_none());
+}
+
 #[test]
 fn a_panicking_handler_does_not_stop_later_events() {
     struct Panicky(Recorder);

@@ -1,8 +1,14 @@
-//! The engine's I/O thread: a current-thread tokio runtime that owns the WebSockets, performs the
-//! core's outputs, feeds connection news and timer expiries back into the core.
+//! The engine's driver: one task on the library's shared I/O runtime that owns the engine's
+//! WebSockets, performs the core's outputs, feeds connection news and timer expiries back into the
+//! core.
+//!
+//! Every engine of the process runs on the same small runtime ([`runtime`]): 1–2 worker threads
+//! named `zego-room-io`, started when the first engine is created and kept for the life of the
+//! process. A driver never blocks (the core is behind a short lock; callbacks run elsewhere), so
+//! one engine's traffic does not hold up another's for longer than one frame's handling.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -41,17 +47,32 @@ enum ConnCmd {
 }
 
 /// How long goodbyes (logout frames, close handshakes) may take when leaving or shutting down.
-const GOODBYE_TIMEOUT: Duration = Duration::from_millis(500);
+pub(crate) const GOODBYE_TIMEOUT: Duration = Duration::from_millis(500);
 
-pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: UnboundedReceiver<DriverMsg>) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            log::error!("engine driver cannot start its runtime: {e}");
-            return;
-        }
-    };
-    rt.block_on(async move {
+static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+
+/// The I/O runtime all engines share, started on first use: one worker per core, at most 2, and at
+/// most 2 threads for blocking work (name lookups of `ws://host` URLs), all named `zego-room-io`.
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, String> {
+    RUNTIME
+        .get_or_init(|| {
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 2);
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .max_blocking_threads(2)
+                .thread_name("zego-room-io")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The engine's driver task. `_done` is dropped when the task ends (also by a panic), which is
+/// what `destroy` waits for.
+pub(crate) async fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: UnboundedReceiver<DriverMsg>, _done: std::sync::mpsc::SyncSender<()>) {
+    {
         let mut conns: HashMap<ConnId, UnboundedSender<ConnCmd>> = HashMap::new();
         let mut tasks = tokio::task::JoinSet::new();
         loop {
@@ -126,7 +147,7 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
             // Reap finished connection tasks so they do not pile up.
             while tasks.try_join_next().is_some() {}
         }
-    });
+    }
 }
 
 /// The TLS client configuration a connection to `url` needs: `None` for `ws://`; for `wss://` the

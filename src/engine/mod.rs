@@ -1,5 +1,6 @@
 //! The thread-safe engine: API calls from any thread go into the core under a short lock; the
-//! driver thread does the I/O; the dispatcher thread runs host callbacks in order.
+//! driver thread does the I/O; one of the library's shared callback threads (see `dispatcher`)
+//! runs the engine's host callbacks in order.
 
 mod dispatcher;
 mod driver;
@@ -8,8 +9,8 @@ mod tls;
 #[cfg(all(target_os = "android", feature = "tls"))]
 pub(crate) use tls::android::mark_initialised as mark_android_tls_initialised;
 
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -22,7 +23,9 @@ use crate::types::*;
 use dispatcher::Dispatcher;
 use driver::DriverMsg;
 
-/// Receives the engine's events, on the engine's callback thread, one at a time, in order.
+/// Receives the engine's events, on the engine's callback thread, one at a time, in order. That
+/// thread belongs to the library and never changes for the engine; other engines of the process
+/// may share it, so a method that blocks delays their events too (contract §1.5).
 /// Every method has an empty default, so implement only what you need. A handler may call any
 /// engine method, including `destroy`.
 #[allow(unused_variables)]
@@ -114,7 +117,8 @@ impl Shared {
 /// One engine: joins rooms on one server and reports through its [`EventHandler`].
 pub struct RoomEngine {
     shared: Arc<Shared>,
-    driver: Mutex<Option<JoinHandle<()>>>,
+    /// Disconnects when the driver task has ended.
+    driver_done: Mutex<Option<Receiver<()>>>,
 }
 
 /// Checks that `server` is a `ws://` (or, with the `tls` feature, `wss://`) URL with a host, or a
@@ -157,12 +161,13 @@ impl RoomEngine {
             #[cfg(feature = "tls")]
             tls: Mutex::new(None),
         });
-        let for_driver = shared.clone();
-        let driver = std::thread::Builder::new()
-            .name("zego-room-io".into())
-            .spawn(move || driver::run(for_driver, tx, rx))
-            .map_err(|_| crate::error_codes::INNER_ERROR)?;
-        Ok(RoomEngine { shared, driver: Mutex::new(Some(driver)) })
+        let runtime = driver::runtime().map_err(|e| {
+            log::error!("the library's I/O runtime cannot start: {e}");
+            crate::error_codes::INNER_ERROR
+        })?;
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(0);
+        runtime.spawn(driver::run(shared.clone(), tx, rx, done_tx));
+        Ok(RoomEngine { shared, driver_done: Mutex::new(Some(done_rx)) })
     }
 
     /// `"key=value;..."` (contract §1.3, §9). Known keys: `room_retry_time` (whole seconds) and
@@ -292,12 +297,14 @@ impl RoomEngine {
         }
     }
 
-    /// True on this engine's callback thread (facades use it to avoid waiting on themselves).
+    /// True on this engine's callback thread (facades use it to avoid waiting on themselves). That
+    /// thread may be running another engine's callback at the moment; either way no callback of
+    /// this engine can be running elsewhere, and waiting for one here would wait for ourselves.
     pub fn is_callback_thread(&self) -> bool {
         self.shared.dispatcher.is_dispatcher_thread()
     }
 
-    /// Destroyed and its callback thread has ended: no callback is running or will run.
+    /// Destroyed, and no callback of it is running or will run (its handler is released).
     pub fn is_quiescent(&self) -> bool {
         self.is_destroyed() && self.shared.dispatcher.is_finished()
     }
@@ -306,7 +313,8 @@ impl RoomEngine {
         self.shared.core.lock().is_none()
     }
 
-    /// Leaves every room (logout frames, no events) and stops both threads. Once it returns
+    /// Leaves every room (logout frames, no events), stops the driver and the engine's callbacks,
+    /// and releases the handler (at once, or when a running callback returns). Once it returns
     /// (called outside a callback) no callback runs again; from inside a callback it takes effect
     /// when that callback returns. Calling it again is harmless.
     pub fn destroy(&self) {
@@ -319,9 +327,11 @@ impl RoomEngine {
             let _ = self.shared.tx.send(DriverMsg::Shutdown);
         }
         self.shared.dispatcher.stop();
-        let driver = self.driver.lock().take();
-        if let Some(driver) = driver {
-            let _ = driver.join();
+        // Wait for the driver's goodbyes (bounded by the driver itself; the margin is for a
+        // runtime too busy to run it at once), so a process that exits right after still sent them.
+        let done = self.driver_done.lock().take();
+        if let Some(done) = done {
+            let _ = done.recv_timeout(driver::GOODBYE_TIMEOUT * 2 + std::time::Duration::from_secs(2));
         }
     }
 }

@@ -5,13 +5,14 @@
 //! twins of the ones in [`crate::types`] (same names, fields and discriminants); keeping them
 //! separate lets `types.rs` stay free of binding attributes.
 //!
-//! Threading: the host's [`RoomEventHandler`] is called on the engine's dispatcher thread
-//! ("zego-room-callbacks"), one event at a time, in order. A host exception surfaces in Rust as a
-//! panic on that thread ("Callback interface failure"), which the dispatcher catches and logs; later
-//! events keep arriving.
+//! Threading: the host's [`RoomEventHandler`] is called on the engine's callback thread (one of the
+//! library's shared `zego-room-cb-N` threads, the same one for the engine's life), one event at a
+//! time, in order. A host exception surfaces in Rust as a panic on that thread ("Callback interface
+//! failure"), which the dispatcher catches and logs; later events keep arriving.
 //!
-//! Lifetime: the handler is owned by the dispatcher thread only. `destroy()` stops that thread and
-//! thereby releases the handler, so a handler that holds its engine forms no lasting cycle.
+//! Lifetime: the handler is owned by the engine's dispatcher only. `destroy()` releases it (when
+//! it returns, or when the running handler method returns if called from inside one), so a
+//! handler that holds its engine forms no lasting cycle.
 
 use std::sync::Arc;
 
@@ -423,8 +424,8 @@ pub trait RoomEventHandler: Send + Sync {
     fn on_room_extra_info_update(&self, room_extra_info_list: Vec<RoomExtraInfo>, room_id: String);
 }
 
-/// Adapts the foreign handler to the engine's [`engine::EventHandler`]. Owned by the dispatcher
-/// thread only, so it (and the foreign object) is released when that thread ends.
+/// Adapts the foreign handler to the engine's [`engine::EventHandler`]. Owned by the engine's
+/// dispatcher only, so it (and the foreign object) is released by `destroy()`.
 struct HandlerBridge(Arc<dyn RoomEventHandler>);
 
 impl engine::EventHandler for HandlerBridge {

@@ -11,8 +11,9 @@ package io.zegoroom
  * })
  * ```
  *
- * Every method is called on the engine's own callback thread ("zego-room-callbacks"), one at a
- * time, in order. An exception thrown here is caught and logged by the library; later events
+ * Every method is called on the engine's callback thread (one of the library's few shared
+ * "zego-room-cb-N" threads, the same one for the engine's life), one at a time, in order; a method
+ * that blocks also delays the other engines sharing that thread. An exception thrown here is caught and logged by the library; later events
  * keep arriving.
  */
 open class RoomEventHandlerAdapter : RoomEventHandler {

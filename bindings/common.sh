@@ -12,7 +12,7 @@ export ZEGO_PROFILE_DIR="$PROFILE_DIR"
 
 LIB="$PROFILE_DIR/libzego_room.so"
 [ "$(uname)" = "Darwin" ] && LIB="$PROFILE_DIR/libzego_room.dylib"
-for f in "$LIB" "$PROFILE_DIR/uniffi-bindgen" "$PROFILE_DIR/zego-room-server" "$PROFILE_DIR/examples/fault_proxy"; do
+for f in "$LIB" "$PROFILE_DIR/uniffi-bindgen" "$PROFILE_DIR/zego-room-server" "$PROFILE_DIR/examples/fault_proxy" "$PROFILE_DIR/examples/tls_certs"; do
   if [ ! -e "$f" ]; then
     echo "run-tests.sh: missing $f" >&2
     echo "build first: cargo build --release --features server,cli --lib --bins --examples" >&2

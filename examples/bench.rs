@@ -1,7 +1,7 @@
 //! Benchmarks over loopback with a real server and real sockets. Figures go to BENCHMARKS.md.
 //!
 //! `cargo run --release --features server --example bench -- <what>` where <what> is one of
-//! `login`, `fanout`, `fanout-raw`, `sessions [N] [PING_SECS]`, `detect`, `reconnect`, `callbacks`,
+//! `login`, `fanout`, `fanout-raw`, `sessions [N] [PING_SECS] [notify|quiet]`, `detect`, `reconnect`, `callbacks`,
 //! or `all`.
 //! Every load is bounded in count and time and targets 127.0.0.1 only.
 
@@ -51,7 +51,7 @@ fn config(heartbeat: u64, ping: u64) -> ServerConfig {
         heartbeat_timeout: Duration::from_secs(heartbeat),
         ping_interval: Duration::from_secs(ping),
         count_interval: Duration::from_secs(30),
-        node_id: None,
+        ..ServerConfig::default()
     }
 }
 
@@ -289,7 +289,9 @@ fn server_binary() -> std::path::PathBuf {
 
 /// Sessions held by one server process (a separate process, so its RSS is its own), with raw
 /// protocol clients from child processes pinging every second.
-fn bench_sessions(total: usize, ping_secs: u64) {
+/// `notify`: every session logs in with `is_user_status_notify` (rooms of 100: each gets a
+/// `login_ok` listing up to 99 users and an Add per later arrival), the heavier case.
+fn bench_sessions(total: usize, ping_secs: u64, notify: bool) {
     let (ws, admin) = (free_addr(), free_addr());
     let mut server: Child = Command::new(server_binary())
         .args(["--listen", &ws.to_string(), "--admin-listen", &admin.to_string(), "--app-id", &APP_ID.to_string()])
@@ -312,6 +314,7 @@ fn bench_sessions(total: usize, ping_secs: u64) {
             let n = per_proc.min(total - k * per_proc);
             Command::new(&exe)
                 .args(["loadgen", &ws.to_string(), &n.to_string(), &k.to_string(), &hold.to_string(), &ping_secs.to_string()])
+                .arg(if notify { "notify" } else { "quiet" })
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -356,7 +359,8 @@ fn bench_sessions(total: usize, ping_secs: u64) {
         }
     }
     println!(
-        "sessions: {present} of {total} present after {:.1} s, {still} still present {} s later (ping every {ping_secs} s); client errors {errors}; pongs {pongs}",
+        "sessions ({}): {present} of {total} present after {:.1} s, {still} still present {} s later (ping every {ping_secs} s); client errors {errors}; pongs {pongs}",
+        if notify { "rooms of 100, user notifications on" } else { "rooms of 100, notifications off" },
         join_time.as_secs_f64(),
         10.max(2 * ping_secs)
     );
@@ -369,7 +373,7 @@ fn bench_sessions(total: usize, ping_secs: u64) {
 }
 
 /// A child process: `n` raw protocol sessions, each pinging every second for `hold` seconds.
-fn loadgen(addr: &str, n: usize, shard: usize, hold: u64, ping_secs: u64) {
+fn loadgen(addr: &str, n: usize, shard: usize, hold: u64, ping_secs: u64, notify: bool) {
     use futures_util::{SinkExt, StreamExt};
     use zego_room::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -400,10 +404,10 @@ fn loadgen(addr: &str, n: usize, shard: usize, hold: u64, ping_secs: u64) {
                     user_name: String::new(),
                     token: String::new(),
                     max_member_count: 0,
-                    user_status_notify: false,
+                    user_status_notify: notify,
                     resume_session_id: None,
-                client_id: String::new(),
-                last_msg_id: 0,
+                    client_id: format!("load-{global}"),
+                    last_msg_id: 0,
                 };
                 if ws.send(tokio_tungstenite::tungstenite::Message::text(login.encode())).await.is_err() {
                     return fail();
@@ -571,8 +575,9 @@ fn main() {
         "sessions" => bench_sessions(
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000),
             args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10),
+            args.get(3).map(String::as_str) != Some("quiet"),
         ),
-        "loadgen" => loadgen(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap(), args[5].parse().unwrap()),
+        "loadgen" => loadgen(&args[1], args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].parse().unwrap(), args[5].parse().unwrap(), args[6] == "notify"),
         "detect" => bench_detect(),
         "reconnect" => bench_reconnect(),
         "callbacks" => bench_callbacks(),
@@ -580,9 +585,10 @@ fn main() {
             bench_login();
             bench_fanout();
             bench_fanout_raw();
-            bench_sessions(10_000, 10);
-            bench_sessions(15_000, 1);
-            bench_sessions(19_900, 10);
+            bench_sessions(10_000, 10, true);
+            bench_sessions(10_000, 10, false);
+            bench_sessions(15_000, 1, true);
+            bench_sessions(19_900, 10, true);
             bench_detect();
             bench_reconnect();
             bench_callbacks();

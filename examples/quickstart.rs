@@ -129,7 +129,7 @@ fn main() {
         heartbeat_timeout: GRACE,
         ping_interval: Duration::from_secs(1),
         count_interval: Duration::from_secs(30),
-        node_id: None,
+        ..ServerConfig::default()
     })
     .expect("start the room server");
     // Alice's network goes through a proxy we can cut; Bob and Carol connect directly.

@@ -4,15 +4,20 @@
  * Errors
  *   Functions return a zego_error: 0 on success, a ZEGO error code otherwise. A NULL or destroyed
  *   engine returns 1000001; another NULL required pointer 1000017. Out-parameters are written only
- *   on success. Invalid input (NULL, bad UTF-8, over-long strings, the room/user id limits) returns
- *   its code and changes nothing. A panic inside the library returns 1002099; it never unwinds
- *   into the caller.
+ *   on success (out_seq parameters may be NULL). Invalid input (NULL, bad UTF-8, over-long strings,
+ *   the id and length limits, enum values outside their constants) returns its code and changes
+ *   nothing. A panic inside the library returns 1002099; it never unwinds into the caller.
  *
  * Ownership
- *   Every pointer passed in (strings, profile, user, config) is borrowed for the duration of the
- *   call only; the library copies what it keeps. Every pointer passed to a callback (strings, the
- *   user array) is owned by the library and valid until the callback returns: copy what you keep.
+ *   Every pointer passed in (strings, profile, user, configs, user lists, SEI data) is borrowed for
+ *   the duration of the call only; the library copies what it keeps. Every pointer passed to a
+ *   callback (strings, user/stream/message arrays, SEI data) is owned by the library and valid
+ *   until the callback returns: copy what you keep. The one exception is the stream list of
+ *   zego_engine_get_room_stream_list(): it belongs to the caller until zego_stream_list_free().
  *   zego_version() returns a static string. An engine is released with zego_engine_destroy().
+ *
+ * Binary data
+ *   SEI frames are bytes, not strings: a pointer and a length (1-4096), NUL bytes included.
  *
  * Threads
  *   Every function may be called from any thread, concurrently, including from inside a callback.
@@ -148,6 +153,107 @@ typedef int32_t zego_update_type;
 #endif // __cplusplus
 
 /**
+ * A publisher's state (`zego_on_publisher_state_update`, contract §6.1).
+ */
+enum zego_publisher_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not publishing: stopped (0), or failed/ended with 1003021, 1003025, 1003028, 1003072 or a
+   * kick's code.
+   */
+  ZEGO_PUBLISHER_STATE_NO_PUBLISH = 0,
+  /**
+   * Asking the server (0), or retrying after the room connection was lost (1003020).
+   */
+  ZEGO_PUBLISHER_STATE_PUBLISH_REQUESTING = 1,
+  /**
+   * The server accepted the stream; others see it.
+   */
+  ZEGO_PUBLISHER_STATE_PUBLISHING = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zego_publisher_state zego_publisher_state;
+#else
+typedef int32_t zego_publisher_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A player's state (`zego_on_player_state_update`, contract §6.1).
+ */
+enum zego_player_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not playing: stopped (0), or ended with 1004020, 1004025 or the room's code.
+   */
+  ZEGO_PLAYER_STATE_NO_PLAY = 0,
+  /**
+   * Waiting for the stream to be published (0) or to come back (1004020).
+   */
+  ZEGO_PLAYER_STATE_PLAY_REQUESTING = 1,
+  /**
+   * The stream exists and its publisher is connected: SEI frames arrive.
+   */
+  ZEGO_PLAYER_STATE_PLAYING = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zego_player_state zego_player_state;
+#else
+typedef int32_t zego_player_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * One of the four publish channels; each publishes at most one stream. A parameter of this
+ * type outside 0–3 returns 1000017.
+ */
+enum zego_publish_channel
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  ZEGO_PUBLISH_CHANNEL_MAIN = 0,
+  ZEGO_PUBLISH_CHANNEL_AUX = 1,
+  ZEGO_PUBLISH_CHANNEL_THIRD = 2,
+  ZEGO_PUBLISH_CHANNEL_FOURTH = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zego_publish_channel zego_publish_channel;
+#else
+typedef int32_t zego_publish_channel;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which streams `zego_engine_get_room_stream_list` returns: PLAY = other users' streams, ALL =
+ * the local user's published ones too. Another value returns 1000017.
+ */
+enum zego_room_stream_list_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  ZEGO_ROOM_STREAM_LIST_TYPE_PLAY = 0,
+  ZEGO_ROOM_STREAM_LIST_TYPE_ALL = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zego_room_stream_list_type zego_room_stream_list_type;
+#else
+typedef int32_t zego_room_stream_list_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * An engine (opaque, thread-safe). The pointer is a handle, never dereferenced by the library:
  * after `zego_engine_destroy` every function given it returns 1000001 (or does nothing).
  */
@@ -213,6 +319,48 @@ typedef struct zego_room_config {
 typedef int32_t zego_seq;
 
 /**
+ * Options of `zego_engine_start_publishing_stream`. Borrowed for the call only.
+ */
+typedef struct zego_publisher_config {
+  /**
+   * The room to publish in: NULL or "" = the only room (single-room mode); required in
+   * multi-room mode (1003071 otherwise).
+   */
+  const char *room_id;
+} zego_publisher_config;
+
+/**
+ * Options of `zego_engine_start_playing_stream`. Borrowed for the call only.
+ */
+typedef struct zego_player_config {
+  /**
+   * The room to play from: NULL or "" = the only room (single-room mode); required in
+   * multi-room mode (1004071 otherwise).
+   */
+  const char *room_id;
+} zego_player_config;
+
+/**
+ * A stream: who publishes it, its id and its extra info. In callbacks: owned by the library,
+ * valid until the callback returns. From `zego_engine_get_room_stream_list`: owned by the
+ * caller until `zego_stream_list_free`.
+ */
+typedef struct zego_stream {
+  /**
+   * The publisher (user_name filled: user_id when none was given).
+   */
+  struct zego_user user;
+  /**
+   * 1–255 bytes of `[0-9A-Za-z_-]`.
+   */
+  const char *stream_id;
+  /**
+   * 0–1024 bytes of UTF-8 (never NULL; "" when none).
+   */
+  const char *extra_info;
+} zego_stream;
+
+/**
  * Room state changed. `extended_data` is a JSON object text (at least `{}`); it carries
  * `"room_session_id"` on LOGINED/RECONNECTED and `"custom_kickout_message"` on an admin kick.
  */
@@ -272,6 +420,193 @@ typedef void (*zego_on_room_logout_result)(void *user_context,
                                            zego_seq seq);
 
 /**
+ * Other users' streams were added (`extended_data` `{}`) or deleted (`extended_data`
+ * `{"stream_delete_reason":[{"stream_id":"…","code":N}]}`, N: 1 stopped or logged out, 2
+ * heartbeat grace passed, 3 duplicate login, 4 kicked, 5 engine destroyed, 6 forbidden by the
+ * admin API). Never the local user's streams. `stream_list` has `stream_count` (>= 1) entries.
+ * Contract §6.1.
+ */
+typedef void (*zego_on_room_stream_update)(void *user_context,
+                                           zego_update_type update_type,
+                                           const struct zego_stream *stream_list,
+                                           uint32_t stream_count,
+                                           const char *extended_data,
+                                           const char *room_id);
+
+/**
+ * Other users changed their streams' extra info (also right after LOGINED for streams already
+ * there with extra info). Each entry carries the new `extra_info`.
+ */
+typedef void (*zego_on_room_stream_extra_info_update)(void *user_context,
+                                                      const struct zego_stream *stream_list,
+                                                      uint32_t stream_count,
+                                                      const char *room_id);
+
+/**
+ * A stream this engine publishes changed state. `extended_data` is a JSON object text (`{}` at
+ * least). Codes: 1003020 (connection lost, retrying), 1003021 (retry window ran out), 1003025
+ * (forbidden), 1003028 (stream id taken), 1003072 (no privilege), a kick's code. Contract §6.1.
+ */
+typedef void (*zego_on_publisher_state_update)(void *user_context,
+                                               zego_publisher_state state,
+                                               zego_error error_code,
+                                               const char *extended_data,
+                                               const char *stream_id);
+
+/**
+ * A stream this engine plays changed state. Codes: 1004020 (interrupted; on NO_PLAY: not back
+ * within `av_retry_time`), 1004025 (forbidden), the room's code on a kick. Contract §6.1.
+ */
+typedef void (*zego_on_player_state_update)(void *user_context,
+                                            zego_player_state state,
+                                            zego_error error_code,
+                                            const char *extended_data,
+                                            const char *stream_id);
+
+/**
+ * Result of `zego_engine_set_stream_extra_info`: 0 or a code, with the seq the call returned.
+ */
+typedef void (*zego_on_publisher_update_stream_extra_info_result)(void *user_context,
+                                                                  zego_error error_code,
+                                                                  zego_seq seq);
+
+/**
+ * One SEI frame of a played stream: `data_length` (1–4096) bytes, byte for byte as sent (they
+ * may contain NUL bytes), in the publisher's order, each frame once.
+ */
+typedef void (*zego_on_player_recv_sei)(void *user_context,
+                                        const uint8_t *data,
+                                        uint32_t data_length,
+                                        const char *stream_id);
+
+/**
+ * Result of `zego_engine_send_broadcast_message`: 0 with the message id (increasing per room),
+ * or a code (1009015 sending too fast, 1009010 the room ended before it could be sent).
+ */
+typedef void (*zego_on_im_send_broadcast_message_result)(void *user_context,
+                                                         zego_error error_code,
+                                                         uint64_t message_id,
+                                                         const char *room_id,
+                                                         zego_seq seq);
+
+/**
+ * Result of `zego_engine_send_barrage_message`: 0 with the message id, or a code.
+ */
+typedef void (*zego_on_im_send_barrage_message_result)(void *user_context,
+                                                       zego_error error_code,
+                                                       const char *message_id,
+                                                       const char *room_id,
+                                                       zego_seq seq);
+
+/**
+ * Result of `zego_engine_send_custom_command`: 0 or a code.
+ */
+typedef void (*zego_on_im_send_custom_command_result)(void *user_context,
+                                                      zego_error error_code,
+                                                      const char *room_id,
+                                                      zego_seq seq);
+
+/**
+ * Result of `zego_engine_set_room_extra_info`: 0 or a code.
+ */
+typedef void (*zego_on_room_set_room_extra_info_result)(void *user_context,
+                                                        zego_error error_code,
+                                                        const char *room_id,
+                                                        const char *key,
+                                                        zego_seq seq);
+
+/**
+ * A broadcast message as received. Owned by the library, valid until the callback returns.
+ */
+typedef struct zego_broadcast_message_info {
+  /**
+   * 1–1024 bytes of UTF-8.
+   */
+  const char *message;
+  /**
+   * Increasing per room.
+   */
+  uint64_t message_id;
+  /**
+   * Server time, milliseconds since the Unix epoch.
+   */
+  uint64_t send_time;
+  struct zego_user from_user;
+} zego_broadcast_message_info;
+
+/**
+ * 1–50 broadcast messages from others, in send order (never the local user's own).
+ */
+typedef void (*zego_on_im_recv_broadcast_message)(void *user_context,
+                                                  const struct zego_broadcast_message_info *message_list,
+                                                  uint32_t message_count,
+                                                  const char *room_id);
+
+/**
+ * A barrage message as received. Owned by the library, valid until the callback returns.
+ */
+typedef struct zego_barrage_message_info {
+  /**
+   * 1–1024 bytes of UTF-8.
+   */
+  const char *message;
+  const char *message_id;
+  /**
+   * Server time, milliseconds since the Unix epoch.
+   */
+  uint64_t send_time;
+  struct zego_user from_user;
+} zego_barrage_message_info;
+
+/**
+ * 1–50 barrage messages from others, in send order.
+ */
+typedef void (*zego_on_im_recv_barrage_message)(void *user_context,
+                                                const struct zego_barrage_message_info *message_list,
+                                                uint32_t message_count,
+                                                const char *room_id);
+
+/**
+ * A custom command sent to the local user (or to everyone) by `from_user`.
+ */
+typedef void (*zego_on_im_recv_custom_command)(void *user_context,
+                                               const char *command,
+                                               const struct zego_user *from_user,
+                                               const char *room_id);
+
+/**
+ * The room's extra info (one key per room). Owned by the library, valid until the callback
+ * returns.
+ */
+typedef struct zego_room_extra_info {
+  /**
+   * 1–10 bytes.
+   */
+  const char *key;
+  /**
+   * 0–128 bytes.
+   */
+  const char *value;
+  /**
+   * Who set it.
+   */
+  struct zego_user update_user;
+  /**
+   * Server time, milliseconds since the Unix epoch.
+   */
+  uint64_t update_time;
+} zego_room_extra_info;
+
+/**
+ * The room's extra info changed (set by someone else), or its current value right after
+ * LOGINED, or again after RECONNECTED if it changed during the gap.
+ */
+typedef void (*zego_on_room_extra_info_update)(void *user_context,
+                                               const struct zego_room_extra_info *room_extra_info_list,
+                                               uint32_t room_extra_info_count,
+                                               const char *room_id);
+
+/**
  * A log record: `level` 1 error, 2 warn, 3 info, 4 debug, 5 trace. Called on any library
  * thread, possibly concurrently; `target` and `message` are valid for the call only.
  */
@@ -303,8 +638,11 @@ zego_error zego_engine_create(const struct zego_engine_profile *profile, struct 
 void zego_engine_destroy(struct zego_engine *engine);
 
 /**
- * Advanced configuration, `"key=value;key=value"`. Known key: `room_retry_time` (seconds).
- * Unknown keys are ignored (logged); an unparsable value returns 1000017 and changes nothing.
+ * Advanced configuration, `"key=value;key=value"` (contract §1.3, §9). Known keys:
+ * `room_retry_time` (whole seconds) and `tls_ca_file` (path of a PEM file of CA certificates
+ * trusted for `wss://` besides the platform's roots; read during this call; empty = platform
+ * roots only). Unknown keys are ignored (logged); a value that cannot be used (unparsable, an
+ * unreadable CA file, no CA certificate in it) returns 1000017 and changes nothing.
  */
 zego_error zego_engine_set_engine_config(struct zego_engine *engine, const char *advanced_config);
 
@@ -342,6 +680,144 @@ zego_error zego_engine_switch_room(struct zego_engine *engine,
  * joined, 1000017 for a NULL or unusable token.
  */
 zego_error zego_engine_renew_token(struct zego_engine *engine, const char *room_id, const char *token);
+
+/**
+ * Publishes `stream_id` on `channel` in the room named by `config` (NULL config or room id =
+ * the only room; multi-room mode requires it: 1003071). Returns 0 when the publish started: the
+ * outcome arrives as `zego_on_publisher_state_update` (PUBLISH_REQUESTING, then PUBLISHING or
+ * NO_PUBLISH with 1003028 / 1003072 / 1003025). Publishing the same stream on the same channel
+ * again returns 0 and changes nothing. Errors, with nothing else happening: 1000001, 1000017
+ * (NULL `stream_id`, `channel` outside 0–3), 1000015 / 1000014 / 1000016 (stream id empty,
+ * longer than 255 bytes, a character outside `[0-9A-Za-z_-]`), 1000002 (the room is not
+ * joined), 1003023 (the channel publishes another stream). Contract §6.1.
+ */
+zego_error zego_engine_start_publishing_stream(struct zego_engine *engine,
+                                               const char *stream_id,
+                                               const struct zego_publisher_config *config,
+                                               zego_publish_channel channel);
+
+/**
+ * Stops the stream of `channel`: NO_PUBLISH (0) for it, and others see it deleted (reason 1).
+ * A channel that publishes nothing returns 0. Errors: 1000001, 1000017 (`channel` outside 0–3).
+ */
+zego_error zego_engine_stop_publishing_stream(struct zego_engine *engine, zego_publish_channel channel);
+
+/**
+ * Sets the extra info (0–1024 bytes of UTF-8) of `channel`'s stream, before or while
+ * publishing. The result arrives as `zego_on_publisher_update_stream_extra_info_result` with
+ * the seq written to `*out_seq` (nullable; written only on success); others get
+ * `zego_on_room_stream_extra_info_update`. Errors: 1000001, 1000017 (NULL `extra_info`, longer
+ * than 1024 bytes, not UTF-8, `channel` outside 0–3). Contract §6.1.
+ */
+zego_error zego_engine_set_stream_extra_info(struct zego_engine *engine,
+                                             const char *extra_info,
+                                             zego_publish_channel channel,
+                                             zego_seq *out_seq);
+
+/**
+ * Plays `stream_id` from the room named by `config` (NULL config or room id = the only room;
+ * multi-room mode requires it: 1004071): PLAY_REQUESTING, then PLAYING once the stream is
+ * published and its publisher connected (`zego_on_player_state_update`). Errors: 1000001,
+ * 1000017 (NULL `stream_id`), the stream id codes (1000014 / 1000015 / 1000016), 1000002 (the
+ * room is not joined), 1004010 (a 13th stream played at once). Contract §6.1.
+ */
+zego_error zego_engine_start_playing_stream(struct zego_engine *engine,
+                                            const char *stream_id,
+                                            const struct zego_player_config *config);
+
+/**
+ * Stops playing `stream_id`: NO_PLAY (0). A stream not played returns 0. Errors: 1000001,
+ * 1000017 (NULL), the stream id codes (1000014 / 1000015 / 1000016).
+ */
+zego_error zego_engine_stop_playing_stream(struct zego_engine *engine, const char *stream_id);
+
+/**
+ * Sends `data_length` bytes at `data` as one SEI frame to every player of `channel`'s stream
+ * (`zego_on_player_recv_sei`: in order, each frame once, byte for byte). The bytes are binary:
+ * NUL bytes are data, nothing is read beyond `data_length`. Errors, with nothing sent: 1000001,
+ * 1000017 (`data_length` 0 or over 4096, `data` NULL, `channel` outside 0–3), 1003001 (the
+ * channel is not PUBLISHING). Contract §6.1.
+ */
+zego_error zego_engine_send_sei(struct zego_engine *engine,
+                                const uint8_t *data,
+                                uint32_t data_length,
+                                zego_publish_channel channel);
+
+/**
+ * Copies the engine's view of a room's streams (no server call) into a new array owned by the
+ * caller: `*out_list` (NULL when `*out_count` is 0) and `*out_count`, both written only on
+ * success. Free it with `zego_stream_list_free(list, count)`. `type` PLAY = other users'
+ * streams, ALL = the local user's published ones too; sorted by stream id. `room_id` "" = the
+ * only room (single-room mode). Errors: 1000001, 1000017 (NULL `room_id` / `out_list` /
+ * `out_count`, `type` not 0 or 1), 1000002 (the room is not joined). Contract §6.1.
+ */
+zego_error zego_engine_get_room_stream_list(struct zego_engine *engine,
+                                            const char *room_id,
+                                            zego_room_stream_list_type type,
+                                            struct zego_stream **out_list,
+                                            uint32_t *out_count);
+
+/**
+ * Frees a list returned by `zego_engine_get_room_stream_list` (the array and every string in
+ * it). NULL is harmless (any count). A pointer that is not a live list (freed already, or never
+ * returned by the library) is ignored with a log line instead of corrupting memory; `count`
+ * should be the count returned with the list (a different one is logged, and the list is freed
+ * whole anyway).
+ */
+void zego_stream_list_free(struct zego_stream *list, uint32_t count);
+
+/**
+ * Sends `message` (1–1024 bytes of UTF-8) to everyone in `room_id` but the sender, reliably.
+ * The result arrives as `zego_on_im_send_broadcast_message_result` with the seq written to
+ * `*out_seq` (nullable; written only on success). Errors, with nothing sent: 1000001, 1000017
+ * (NULL `room_id` / `message`, message not UTF-8), 1009001 (empty), 1009002 (longer than 1024
+ * bytes), 1009005 (room not joined). Contract §7.1.
+ */
+zego_error zego_engine_send_broadcast_message(struct zego_engine *engine,
+                                              const char *room_id,
+                                              const char *message,
+                                              zego_seq *out_seq);
+
+/**
+ * As `zego_engine_send_broadcast_message`, best effort (may be dropped under load); the result
+ * arrives as `zego_on_im_send_barrage_message_result`. Contract §7.1.
+ */
+zego_error zego_engine_send_barrage_message(struct zego_engine *engine,
+                                            const char *room_id,
+                                            const char *message,
+                                            zego_seq *out_seq);
+
+/**
+ * Sends `command` (1–1024 bytes of UTF-8) reliably to the `to_user_count` (1–5) users of
+ * `to_user_list` (only their `user_id` is read), or to everyone in the room but the sender when
+ * `to_user_list` is NULL or `to_user_count` 0. The result arrives as
+ * `zego_on_im_send_custom_command_result` with the seq written to `*out_seq` (nullable; written
+ * only on success). Errors: 1000001, 1000017 (NULL `room_id` / `command` / a `user_id`,
+ * `to_user_list` NULL with a count, more than 5 users, not UTF-8), 1009001 / 1009002 (command
+ * empty / too long), 1009011 (a user_id empty), 1009012 (a user_id longer than 63 bytes),
+ * 1009005 (room not joined). Contract §7.1.
+ */
+zego_error zego_engine_send_custom_command(struct zego_engine *engine,
+                                           const char *room_id,
+                                           const char *command,
+                                           const struct zego_user *to_user_list,
+                                           uint32_t to_user_count,
+                                           zego_seq *out_seq);
+
+/**
+ * Sets the room's extra info `key` (1–10 bytes) to `value` (0–128 bytes), UTF-8. The result
+ * arrives as `zego_on_room_set_room_extra_info_result` with the seq written to `*out_seq`
+ * (nullable; written only on success); everyone else in the room gets
+ * `zego_on_room_extra_info_update`. Errors: 1000001, 1000017 (NULL `room_id` / `key` / `value`,
+ * not UTF-8), 1002014 (key empty), 1002015 (key longer than 10 bytes), 1002016 (value longer
+ * than 128 bytes), 1002017 (the room already has another key), 1002002 (room not joined).
+ * Contract §7.1.
+ */
+zego_error zego_engine_set_room_extra_info(struct zego_engine *engine,
+                                           const char *room_id,
+                                           const char *key,
+                                           const char *value,
+                                           zego_seq *out_seq);
 
 /**
  * Registers the room state callback (NULL unregisters). Callbacks of an engine run on its one
@@ -400,6 +876,118 @@ void zego_engine_register_room_login_result_callback(struct zego_engine *engine,
 void zego_engine_register_room_logout_result_callback(struct zego_engine *engine,
                                                       zego_on_room_logout_result cb,
                                                       void *user_context);
+
+/**
+ * Registers the stream list callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_room_stream_update_callback(struct zego_engine *engine,
+                                                      zego_on_room_stream_update cb,
+                                                      void *user_context);
+
+/**
+ * Registers the stream extra info callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_room_stream_extra_info_update_callback(struct zego_engine *engine,
+                                                                 zego_on_room_stream_extra_info_update cb,
+                                                                 void *user_context);
+
+/**
+ * Registers the publisher state callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_publisher_state_update_callback(struct zego_engine *engine,
+                                                          zego_on_publisher_state_update cb,
+                                                          void *user_context);
+
+/**
+ * Registers the player state callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_player_state_update_callback(struct zego_engine *engine,
+                                                       zego_on_player_state_update cb,
+                                                       void *user_context);
+
+/**
+ * Registers the stream extra info result callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_publisher_update_stream_extra_info_result_callback(struct zego_engine *engine,
+                                                                             zego_on_publisher_update_stream_extra_info_result cb,
+                                                                             void *user_context);
+
+/**
+ * Registers the SEI callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_player_recv_sei_callback(struct zego_engine *engine,
+                                                   zego_on_player_recv_sei cb,
+                                                   void *user_context);
+
+/**
+ * Registers the broadcast result callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_im_send_broadcast_message_result_callback(struct zego_engine *engine,
+                                                                    zego_on_im_send_broadcast_message_result cb,
+                                                                    void *user_context);
+
+/**
+ * Registers the barrage result callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_im_send_barrage_message_result_callback(struct zego_engine *engine,
+                                                                  zego_on_im_send_barrage_message_result cb,
+                                                                  void *user_context);
+
+/**
+ * Registers the custom command result callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_im_send_custom_command_result_callback(struct zego_engine *engine,
+                                                                 zego_on_im_send_custom_command_result cb,
+                                                                 void *user_context);
+
+/**
+ * Registers the room extra info result callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_room_set_room_extra_info_result_callback(struct zego_engine *engine,
+                                                                   zego_on_room_set_room_extra_info_result cb,
+                                                                   void *user_context);
+
+/**
+ * Registers the broadcast receipt callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_im_recv_broadcast_message_callback(struct zego_engine *engine,
+                                                             zego_on_im_recv_broadcast_message cb,
+                                                             void *user_context);
+
+/**
+ * Registers the barrage receipt callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_im_recv_barrage_message_callback(struct zego_engine *engine,
+                                                           zego_on_im_recv_barrage_message cb,
+                                                           void *user_context);
+
+/**
+ * Registers the custom command receipt callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_im_recv_custom_command_callback(struct zego_engine *engine,
+                                                          zego_on_im_recv_custom_command cb,
+                                                          void *user_context);
+
+/**
+ * Registers the room extra info callback (NULL unregisters); as
+ * `zego_engine_register_room_state_changed_callback`.
+ */
+void zego_engine_register_room_extra_info_update_callback(struct zego_engine *engine,
+                                                          zego_on_room_extra_info_update cb,
+                                                          void *user_context);
 
 /**
  * Forwards the library's log records up to `max_level` (1 error .. 5 trace; <= 0 = none) to

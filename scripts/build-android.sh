@@ -14,7 +14,20 @@
 # The app also needs `net.java.dev.jna:jna:5.14.0@aar` (JNA's Android AAR with its own native
 # libs) and kotlinx-coroutines is NOT needed (the API has no async functions).
 #
-# Environment: ANDROID_NDK_HOME (required by cargo-ndk), ANDROID_API (default 24),
+# TLS (wss://) on Android: certificates are checked by Android's own trust manager through
+# rustls-platform-verifier, which calls into the JVM. The app must
+#   1. call io.zegoroom.ZegoRoomAndroid.init(context) once before the first wss:// login (e.g. in
+#      Application.onCreate; the class is in the Kotlin sources below, its native half is the JNI
+#      export Java_io_zegoroom_ZegoRoomAndroid_nativeInit of libzego_room.so);
+#   2. have the verifier's Kotlin component on its classpath: the Maven artifact
+#      org.rustls:rustls-platform-verifier at exactly the version of the crate
+#      rustls-platform-verifier-android in this repository's Cargo.lock (see docs/bindings.md for
+#      the Gradle lines);
+#   3. keep it from R8/ProGuard: -keep, includedescriptorclasses class org.rustls.platformverifier.** { *; }
+# Without 1 or 2 every wss:// login ends as LoginFailed 1002053 with a log line naming the cause.
+#
+# Environment: ANDROID_NDK_HOME (required by cargo-ndk), ANDROID_API (default 24), JNA_JAR and
+#              ANDROID_JAR (to compile classes.jar),
 #              ZEGO_HOST_PROFILE_DIR (host build with --features cli, default target/release).
 set -euo pipefail
 
@@ -51,6 +64,8 @@ rm -rf "$KT" && mkdir -p "$KT"
 "$HOST/uniffi-bindgen" generate --library "$HOSTLIB" --language kotlin --no-format --out-dir "$KT"
 python3 "$ROOT/bindings/kotlin/patch-generated.py" "$KT/io/zegoroom/zego_room.kt"
 cp "$ROOT/bindings/kotlin/src/main/kotlin/io/zegoroom/RoomEventHandlerAdapter.kt" "$KT/io/zegoroom/"
+# Android-only Kotlin (needs android.content.Context, so not part of the JVM test build).
+cp "$ROOT/bindings/kotlin/android/io/zegoroom/ZegoRoomAndroid.kt" "$KT/io/zegoroom/"
 
 # 3. The AAR layout.
 cat > "$AAR/AndroidManifest.xml" <<'XML'
@@ -61,13 +76,14 @@ cat > "$AAR/AndroidManifest.xml" <<'XML'
 XML
 touch "$AAR/R.txt"
 
-if command -v kotlinc >/dev/null && [ -n "${JNA_JAR:-}" ]; then
+if command -v kotlinc >/dev/null && [ -n "${JNA_JAR:-}" ] && [ -n "${ANDROID_JAR:-}" ]; then
   # JNA_JAR: path to jna-5.14.0.jar (compile-time only; at run time the app's JNA AAR is used).
-  kotlinc "$KT" -cp "$JNA_JAR" -jvm-target 17 -d "$OUT/classes.jar"
+  # ANDROID_JAR: the SDK's platforms/android-NN/android.jar (ZegoRoomAndroid uses Context).
+  kotlinc "$KT" -cp "$JNA_JAR:$ANDROID_JAR" -jvm-target 17 -d "$OUT/classes.jar"
   cp "$OUT/classes.jar" "$AAR/classes.jar"
   (cd "$AAR" && rm -f "$OUT/zego-room.aar" && zip -qr "$OUT/zego-room.aar" .)
   echo "built $OUT/zego-room.aar"
 else
-  echo "kotlinc or JNA_JAR not available: add $KT to your module's sources and $AAR/jni as jniLibs"
+  echo "kotlinc, JNA_JAR or ANDROID_JAR not available: add $KT to your module's sources and $AAR/jni as jniLibs"
 fi
 echo "native libraries: $(cd "$AAR/jni" && ls -d */)"

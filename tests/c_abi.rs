@@ -164,6 +164,30 @@ impl Driver {
         line.split(' ').skip(3).map(|w| w.parse().unwrap()).collect()
     }
 
+    /// Waits (10 s) for a line at index ≥ `from` for which `pred` holds.
+    fn wait_where(&self, from: usize, what: &str, pred: impl Fn(&str) -> bool) -> (usize, String) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut lines = self.lines.0.lock();
+        loop {
+            if let Some(i) = lines.iter().skip(from).position(|l| pred(l)) {
+                return (from + i, lines[from + i].clone());
+            }
+            if self.lines.1.wait_until(&mut lines, deadline).timed_out() {
+                drop(lines);
+                panic!("no line {what} within 10 s; transcript:\n{}", self.transcript());
+            }
+        }
+    }
+
+    /// Sends a command and returns its whole "ret CMD SLOT ..." line.
+    fn call_line(&mut self, cmd: &str) -> String {
+        let from = self.len();
+        self.send(cmd);
+        let mut words = cmd.split(' ');
+        let (verb, slot) = (words.next().unwrap(), words.next().unwrap());
+        self.wait(from, &format!("ret {verb} {slot} ")).1
+    }
+
     fn lines_from(&self, from: usize) -> Vec<String> {
         self.lines.0.lock()[from..].to_vec()
     }
@@ -423,7 +447,8 @@ fn valgrind_no_invalid_access_no_definite_leak() {
     for (name, arg) in [("inputs", env!("CARGO_PKG_VERSION").to_owned()), ("reentrancy", url.clone())] {
         let exe = build(&format!("tests/c/{name}.c"), name, &[]);
         let mut cmd = Command::new("valgrind");
-        cmd.args(["--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite", "--quiet"]).arg(exe).arg(arg);
+        let supp = format!("--suppressions={}", root().join("tests/c/valgrind.supp").display());
+        cmd.args(["--error-exitcode=1", "--leak-check=full", "--errors-for-leak-kinds=definite", "--quiet", &supp]).arg(exe).arg(arg);
         let out = run_checked(cmd, &format!("{name} (valgrind)"), Duration::from_secs(150));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("Invalid read") && !stderr.contains("Invalid write") && !stderr.contains("definitely lost"), "{stderr}");
@@ -469,4 +494,255 @@ fn example_builds_with_pkg_config_and_logs_in() {
     assert!(stdout.contains("room example-room: Logining (error 0) {}"), "{stdout}");
     assert!(stdout.contains("room example-room: Logined (error 0) {\"room_session_id\":"), "{stdout}");
     assert!(stdout.contains("room example-room: Logout (error 0)"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams (contract §6) and messaging (§7) through the C ABI, against a real server
+// ---------------------------------------------------------------------------------------------
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `list SLOT TYPE ROOM`: (code, count, "STREAM|USER|NAME|EXTRA,...").
+fn stream_list(d: &mut Driver, slot: u32, list_type: u32, room: &str) -> (i32, u32, String) {
+    let line = d.call_line(&format!("list {slot} {list_type} {room}"));
+    let mut w = line.splitn(6, ' ').skip(3);
+    let code = w.next().unwrap().parse().unwrap();
+    let count = w.next().unwrap().parse().unwrap();
+    (code, count, w.next().unwrap_or("").to_owned())
+}
+
+/// The JSON after the last space of an event line.
+fn last_json(line: &str) -> serde_json::Value {
+    serde_json::from_str(line.rsplit(' ').next().unwrap()).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+/// A server timestamp (ms since the epoch) taken within the last minute.
+fn assert_recent_ms(t: u64, line: &str) {
+    let now = now_ms();
+    assert!(t <= now + 5_000 && t + 60_000 >= now, "send/update time {t} is not server time in ms (now {now}): {line}");
+}
+
+fn login_all(d: &mut Driver, room: &str, users: &[(u32, &str, &str)]) {
+    let from = d.len();
+    for (slot, user, name) in users {
+        assert_eq!(d.call(&login_cmd(*slot, room, user, &token(user, 3600), 0, true, name))[0], 0);
+    }
+    for (slot, _, _) in users {
+        d.wait(from, &format!("ev {slot} state_changed 1 0 {room} "));
+    }
+}
+
+#[test]
+fn scenario_streams_publish_play_sei_lists_and_extra_info() {
+    let server = start_server(Some(SECRET));
+    let url = server.url();
+    let mut d = Driver::start();
+    for slot in 0..3 {
+        assert_eq!(d.call(&format!("create {slot} {url} 0")), vec![0]);
+    }
+    login_all(&mut d, "st1", &[(0, "alice", "Alice"), (1, "bob", "Bob")]);
+
+    // Publish: PublishRequesting (0), then Publishing (0); the others get Add with `{}`.
+    let from = d.len();
+    assert_eq!(d.call("publish 0 s-alice 0"), vec![0]);
+    in_order(&d, from, &["ev 0 publisher_state 1 0 s-alice {}", "ev 0 publisher_state 2 0 s-alice "]);
+    d.wait(from, "ev 1 stream_update 0 st1 1 s-alice|alice|Alice| {}");
+    assert_eq!(d.call("publish 0 s-alice 0"), vec![0], "the same stream on the same channel: no-op");
+    assert_eq!(d.call("publish 0 s-other 0"), vec![1003023], "the channel is busy");
+
+    // Play: PlayRequesting (0), then Playing (0).
+    let from = d.len();
+    assert_eq!(d.call("play 1 s-alice"), vec![0]);
+    in_order(&d, from, &["ev 1 player_state 1 0 s-alice {}", "ev 1 player_state 2 0 s-alice "]);
+
+    // SEI: byte for byte (NUL and 0xff bytes included), in order, each frame once; 1 and 4096 bytes.
+    let frames: Vec<Vec<u8>> = vec![
+        vec![0],
+        vec![0, 1, 2, 0, 255],
+        (0..=255).collect(),
+        (0..4096u32).map(|i| (i.wrapping_mul(7) % 256) as u8).collect(),
+        b"plain text".to_vec(),
+    ];
+    let from = d.len();
+    for f in &frames {
+        assert_eq!(d.call(&format!("sei 0 0 {}", hex(f))), vec![0]);
+    }
+    let expected: Vec<String> = frames.iter().map(|f| format!("ev 1 sei s-alice {} {}", f.len(), hex(f))).collect();
+    let (last, _) = d.wait(from, expected.last().unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    let got: Vec<String> = d.lines_from(from).into_iter().filter(|l| l.starts_with("ev 1 sei ") || l.starts_with("ev 0 sei ")).collect();
+    assert_eq!(got, expected, "every frame once, in order, only at the player (line {last})");
+    assert_eq!(d.call("sei 0 1 00"), vec![1003001], "SEI on a channel that is not publishing");
+
+    // Lists on demand: Play = others' streams, All = with the local user's.
+    assert_eq!(stream_list(&mut d, 1, 0, "-"), (0, 1, "s-alice|alice|Alice|".into()));
+    assert_eq!(stream_list(&mut d, 1, 1, "st1"), (0, 1, "s-alice|alice|Alice|".into()));
+    assert_eq!(stream_list(&mut d, 0, 0, "st1"), (0, 0, String::new()));
+    assert_eq!(stream_list(&mut d, 0, 1, "-"), (0, 1, "s-alice|alice|Alice|".into()));
+    assert_eq!(stream_list(&mut d, 0, 1, "elsewhere").0, 1000002);
+
+    // Extra info: the result with the call's seq; the others get the new info; the setter does not.
+    let from = d.len();
+    let ret = d.call("streamextra 0 0 url=rtmp://x/1");
+    assert_eq!(ret[0], 0);
+    d.wait(from, &format!("ev 0 stream_extra_result 0 {}", ret[1]));
+    d.wait(from, "ev 1 stream_extra st1 1 s-alice|alice|Alice|url=rtmp://x/1");
+    assert_eq!(stream_list(&mut d, 1, 0, "-").2, "s-alice|alice|Alice|url=rtmp://x/1");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!d.lines_from(from).iter().any(|l| l.starts_with("ev 0 stream_extra ")), "the setter gets no update");
+
+    // A later joiner: Logined, user Add, then one stream Add and the extra info update.
+    let from = d.len();
+    assert_eq!(d.call(&login_cmd(2, "st1", "carol", &token("carol", 3600), 0, true, "Carol"))[0], 0);
+    in_order(
+        &d,
+        from,
+        &["ev 2 state_changed 1 0 st1 ", "ev 2 user_update 0 st1 ", "ev 2 stream_update 0 st1 1 s-alice|alice|Alice|", "ev 2 stream_extra st1 1 s-alice|alice|Alice|url=rtmp://x/1"],
+    );
+
+    // Stream ids are unique across the app.
+    let from = d.len();
+    assert_eq!(d.call("publish 2 s-alice 1"), vec![0]);
+    d.wait(from, "ev 2 publisher_state 0 1003028 s-alice ");
+
+    // Stop: NoPublish (0); the others get Delete with reason 1; the player waits (1004020).
+    let from = d.len();
+    assert_eq!(d.call("stoppublish 0 0"), vec![0]);
+    d.wait(from, "ev 0 publisher_state 0 0 s-alice ");
+    let (_, del) = d.wait(from, "ev 1 stream_update 1 st1 1 s-alice|alice|Alice|");
+    let reason = last_json(&del);
+    assert_eq!(reason["stream_delete_reason"][0]["stream_id"], "s-alice", "{del}");
+    assert_eq!(reason["stream_delete_reason"][0]["code"], 1, "{del}");
+    d.wait(from, "ev 1 player_state 1 1004020 s-alice ");
+    assert_eq!(stream_list(&mut d, 1, 0, "-"), (0, 0, String::new()));
+
+    // Published again: the player is back to Playing; stop_playing → NoPlay (0).
+    let from = d.len();
+    assert_eq!(d.call("publish 0 s-alice 0"), vec![0]);
+    d.wait(from, "ev 1 player_state 2 0 s-alice ");
+    assert_eq!(d.call("stopplay 1 s-alice"), vec![0]);
+    d.wait(from, "ev 1 player_state 0 0 s-alice ");
+
+    // Logout: NoPublish (0) for the publisher, Delete (1) for the others.
+    let from = d.len();
+    d.call("logout 0 st1");
+    d.wait(from, "ev 0 publisher_state 0 0 s-alice ");
+    let (_, del) = d.wait(from, "ev 2 stream_update 1 st1 1 s-alice|");
+    assert_eq!(last_json(&del)["stream_delete_reason"][0]["code"], 1, "{del}");
+    d.finish();
+}
+
+#[test]
+fn scenario_messages_commands_and_room_extra_info() {
+    let server = start_server(Some(SECRET));
+    let url = server.url();
+    let mut d = Driver::start();
+    for slot in 0..4 {
+        assert_eq!(d.call(&format!("create {slot} {url} 0")), vec![0]);
+    }
+    login_all(&mut d, "im1", &[(0, "alice", "Alice"), (1, "bob", "Bob"), (2, "carol", "Carol")]);
+
+    // Broadcast: a result with the seq and a message id increasing per room; every other user
+    // receives it once with server time and sender; the sender never does.
+    let from = d.len();
+    let s1 = d.call("broadcast 0 im1 hello everyone")[1];
+    let s2 = d.call("broadcast 0 im1 second one")[1];
+    let id_of = |d: &Driver, seq: i32| -> u64 {
+        let (_, l) = d.wait_where(from, &format!("broadcast_result for seq {seq}"), |l| l.starts_with("ev 0 broadcast_result ") && l.ends_with(&format!(" im1 {seq}")));
+        assert!(l.starts_with("ev 0 broadcast_result 0 "), "{l}");
+        l.split(' ').nth(4).unwrap().parse().unwrap()
+    };
+    let (id1, id2) = (id_of(&d, s1), id_of(&d, s2));
+    assert!(id2 > id1, "message ids increase: {id1} then {id2}");
+    for slot in [1, 2] {
+        let lines = in_order(&d, from, &[&format!("ev {slot} recv_broadcast_msg im1 {id1} "), &format!("ev {slot} recv_broadcast_msg im1 {id2} ")]);
+        let w: Vec<&str> = lines[0].splitn(8, ' ').collect();
+        assert_recent_ms(w[5].parse().unwrap(), &lines[0]);
+        assert_eq!((w[6], w[7]), ("alice", "hello everyone"));
+        assert!(lines[1].ends_with(" alice second one"), "{}", lines[1]);
+    }
+
+    // Barrage: a string message id; received by the others.
+    let s3 = d.call("barrage 0 im1 flying text")[1];
+    let (_, r) = d.wait_where(from, "barrage result", |l| l.starts_with("ev 0 barrage_result ") && l.ends_with(&format!(" im1 {s3}")));
+    let w: Vec<&str> = r.split(' ').collect();
+    assert_eq!(w[3], "0", "{r}");
+    let barrage_id = w[4].to_owned();
+    assert_ne!(barrage_id, "-", "barrage message id is not empty");
+    let (_, got) = d.wait(from, &format!("ev 1 recv_barrage_msg im1 {barrage_id} "));
+    assert!(got.ends_with(" alice flying text"), "{got}");
+
+    // Custom commands: to one user, to two, to everyone (no list).
+    let s4 = d.call("command 0 im1 bob just for bob")[1];
+    d.wait(from, &format!("ev 0 command_result 0 im1 {s4}"));
+    d.wait(from, "ev 1 recv_command im1 alice Alice just for bob");
+    let s5 = d.call("command 1 im1 alice,carol two targets")[1];
+    d.wait(from, &format!("ev 1 command_result 0 im1 {s5}"));
+    d.wait(from, "ev 0 recv_command im1 bob Bob two targets");
+    d.wait(from, "ev 2 recv_command im1 bob Bob two targets");
+    let s6 = d.call("command 2 im1 - to everyone")[1];
+    d.wait(from, &format!("ev 2 command_result 0 im1 {s6}"));
+    d.wait(from, "ev 0 recv_command im1 carol Carol to everyone");
+    d.wait(from, "ev 1 recv_command im1 carol Carol to everyone");
+    std::thread::sleep(Duration::from_millis(300));
+    let after = d.lines_from(from);
+    let has = |p: &str| after.iter().any(|l| l.starts_with(p));
+    assert!(!has("ev 0 recv_broadcast") && !has("ev 0 recv_barrage"), "the sender never receives its own messages");
+    assert!(!has("ev 2 recv_command im1 alice"), "a command to bob only did not reach carol");
+    assert!(!has("ev 2 recv_command im1 carol") && !has("ev 1 recv_command im1 bob"), "nor its sender");
+
+    // Synchronous codes through the ABI.
+    assert_eq!(d.call("broadcast 0 elsewhere hi"), vec![1009005, -1]);
+    assert_eq!(d.call("command 0 im1 a,b,c,d,e,f six targets"), vec![1000017, -1]);
+
+    // Room extra info: the result with the key and seq; the others get it; the setter does not.
+    let from = d.len();
+    let s7 = d.call("roomextra 0 im1 topic music")[1];
+    d.wait(from, &format!("ev 0 roomextra_result 0 im1 topic {s7}"));
+    for slot in [1, 2] {
+        let (_, l) = d.wait(from, &format!("ev {slot} room_extra_info im1 topic alice "));
+        assert!(l.ends_with(" music"), "{l}");
+        assert_recent_ms(l.split(' ').nth(6).unwrap().parse().unwrap(), &l);
+    }
+    // One key per room; the same key may be set again by anyone.
+    assert_eq!(d.call("roomextra 1 im1 mood calm"), vec![1002017, -1]);
+    let s8 = d.call("roomextra 1 im1 topic jazz")[1];
+    d.wait(from, &format!("ev 1 roomextra_result 0 im1 topic {s8}"));
+    d.wait(from, "ev 0 room_extra_info im1 topic bob ");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!d.lines_from(from).iter().any(|l| l.starts_with("ev 0 room_extra_info im1 topic alice")), "the setter gets no update");
+
+    // A later joiner gets the current value right after Logined.
+    let from = d.len();
+    assert_eq!(d.call(&login_cmd(3, "im1", "dave", &token("dave", 3600), 0, true, "Dave"))[0], 0);
+    let lines = in_order(&d, from, &["ev 3 state_changed 1 0 im1 ", "ev 3 room_extra_info im1 topic bob "]);
+    assert!(lines[1].ends_with(" jazz"), "{}", lines[1]);
+
+    // Over 2 broadcasts per second from one sender: the excess gets 1009015 and is not delivered.
+    std::thread::sleep(Duration::from_millis(1100));
+    let from = d.len();
+    let seqs: Vec<i32> = (0..6).map(|i| d.call(&format!("broadcast 3 im1 burst {i}"))[1]).collect();
+    let mut delivered = Vec::new();
+    for (i, seq) in seqs.iter().enumerate() {
+        let (_, l) = d.wait_where(from, "burst result", |l| l.starts_with("ev 3 broadcast_result ") && l.ends_with(&format!(" im1 {seq}")));
+        match l.split(' ').nth(3).unwrap() {
+            "0" => delivered.push(i),
+            "1009015" => {}
+            other => panic!("unexpected result {other}: {l}"),
+        }
+    }
+    assert!((2..=4).contains(&delivered.len()), "2 per second pass, the excess is refused: {delivered:?}");
+    for i in &delivered {
+        d.wait_where(from, "burst delivery", |l| l.starts_with("ev 1 recv_broadcast_msg im1 ") && l.ends_with(&format!(" dave burst {i}")));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let received = d.lines_from(from).iter().filter(|l| l.starts_with("ev 1 recv_broadcast_msg im1 ")).count();
+    assert_eq!(received, delivered.len(), "refused messages are not delivered");
+    d.finish();
 }

@@ -1,12 +1,14 @@
 //! Property-based fuzzing of the C ABI (`zego_room::ffi::c`): random sequences of login, logout,
-//! switch, renew, set_engine_config, (un)register and destroy calls from 4 threads sharing 1-3
-//! engines, against a real in-process room server, with NULL pointers, invalid UTF-8, over-long
+//! switch, renew, set_engine_config, stream calls (publish, play, extra info, SEI, stream lists
+//! and their free), messaging calls (broadcast, barrage, custom command, room extra info),
+//! (un)register and destroy calls from 4 threads sharing 1-3 engines, against a real in-process room server, with NULL pointers, invalid UTF-8, over-long
 //! strings, destroyed and never-issued handles, and callbacks that call back into the engine
 //! (logout, destroy) while other threads keep calling.
 //!
 //! Properties (docs/c-api.md "Rules"):
 //! * no panic escapes: every return is 0 or a known ZEGO code, never 1002099;
-//! * out-parameters are written only on success;
+//! * out-parameters are written only on success; a stream list is consistent (NULL iff empty,
+//!   valid strings) and freeing it (twice, or NULL) is harmless;
 //! * no deadlock: each case finishes within a deadline (a watchdog aborts the process otherwise);
 //! * callbacks of one engine never run concurrently, none starts after `zego_engine_destroy`
 //!   returned (outside a callback) and none is still running when it returns; a callback that
@@ -63,7 +65,38 @@ const KNOWN: &[i32] = &[
     ec::RETRY_TIMEOUT,
     ec::MANUAL_KICKED_OUT,
     ec::TOKEN_EXPIRED,
+    // streams and messaging (§6, §7)
+    ec::NOT_LOGIN_ROOM,
+    ec::STREAM_ID_TOO_LONG,
+    ec::STREAM_ID_EMPTY,
+    ec::STREAM_ID_ILLEGAL_CHAR,
+    ec::ROOM_EXTRA_INFO_KEY_EMPTY,
+    ec::ROOM_EXTRA_INFO_KEY_TOO_LONG,
+    ec::ROOM_EXTRA_INFO_VALUE_TOO_LONG,
+    ec::ROOM_EXTRA_INFO_EXCEED_KEYS,
+    ec::PUBLISHER_NOT_PUBLISHING,
+    ec::PUBLISHER_CONNECTION_LOST,
+    ec::PUBLISHER_RETRY_TIMEOUT,
+    ec::PUBLISHER_CHANNEL_BUSY,
+    ec::PUBLISHER_FORBIDDEN,
+    ec::PUBLISHER_STREAM_ID_TAKEN,
+    ec::PUBLISHER_ROOM_ID_REQUIRED,
+    ec::PUBLISHER_NO_PRIVILEGE,
+    ec::PLAYER_COUNT_EXCEED,
+    ec::PLAYER_INTERRUPTED,
+    ec::PLAYER_FORBIDDEN,
+    ec::PLAYER_ROOM_ID_REQUIRED,
+    ec::MESSAGE_EMPTY,
+    ec::MESSAGE_TOO_LONG,
+    ec::MESSAGE_ROOM_NOT_JOINED,
+    ec::MESSAGE_SEND_FAILED,
+    ec::MESSAGE_TARGET_EMPTY,
+    ec::MESSAGE_TARGET_TOO_LONG,
+    ec::MESSAGE_RATE_LIMITED,
 ];
+
+/// Callback slots: the 7 room callbacks, then the 14 of streams and messaging.
+const SLOTS: usize = 21;
 
 fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -80,7 +113,7 @@ fn server() -> &'static ServerHandle {
             heartbeat_timeout: Duration::from_secs(3),
             ping_interval: Duration::from_secs(1),
             count_interval: Duration::from_secs(1),
-        node_id: None,
+            ..ServerConfig::default()
         })
         .expect("server starts")
     })
@@ -269,6 +302,168 @@ unsafe extern "C" fn cb_logout_result(p: *mut c_void, code: zego_error, ext: *co
     leave(ctx, false);
 }
 
+unsafe fn check_user(ctx: &Ctx, u: &zego_user) {
+    check_str(ctx, "user_id", u.user_id);
+    check_str(ctx, "user_name", u.user_name);
+}
+
+unsafe fn check_streams(ctx: &Ctx, list: *const zego_stream, n: u32) {
+    if n > 0 && list.is_null() {
+        ctx.track.violation("NULL stream_list".into());
+        return;
+    }
+    for i in 0..n as usize {
+        let s = &*list.add(i);
+        check_user(ctx, &s.user);
+        check_str(ctx, "stream_id", s.stream_id);
+        check_str(ctx, "extra_info", s.extra_info);
+    }
+}
+
+unsafe extern "C" fn cb_stream_update(p: *mut c_void, _k: zego_update_type, list: *const zego_stream, n: u32, ext: *const c_char, room: *const c_char) {
+    let ctx = enter(p, 7);
+    check_streams(ctx, list, n);
+    check_ext(ctx, ext);
+    check_str(ctx, "room_id", room);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_stream_extra(p: *mut c_void, list: *const zego_stream, n: u32, room: *const c_char) {
+    let ctx = enter(p, 8);
+    check_streams(ctx, list, n);
+    check_str(ctx, "room_id", room);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_publisher_state(p: *mut c_void, _s: zego_publisher_state, code: zego_error, ext: *const c_char, id: *const c_char) {
+    let ctx = enter(p, 9);
+    check_ext(ctx, ext);
+    check_str(ctx, "stream_id", id);
+    code_ok(&ctx.track, "publisher_state error_code", code);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_player_state(p: *mut c_void, _s: zego_player_state, code: zego_error, ext: *const c_char, id: *const c_char) {
+    let ctx = enter(p, 10);
+    check_ext(ctx, ext);
+    check_str(ctx, "stream_id", id);
+    code_ok(&ctx.track, "player_state error_code", code);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_stream_extra_result(p: *mut c_void, code: zego_error, seq: zego_seq) {
+    let ctx = enter(p, 11);
+    code_ok(&ctx.track, "stream extra info result", code);
+    if seq <= 0 {
+        ctx.track.violation(format!("stream extra info result seq {seq}"));
+    }
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_sei(p: *mut c_void, data: *const u8, n: u32, id: *const c_char) {
+    let ctx = enter(p, 12);
+    if data.is_null() || n == 0 || n > 4096 {
+        ctx.track.violation(format!("SEI frame of {n} bytes at {data:p}"));
+    } else {
+        let _ = std::slice::from_raw_parts(data, n as usize).iter().fold(0u8, |a, b| a ^ b);
+    }
+    check_str(ctx, "stream_id", id);
+    leave(ctx, false);
+}
+
+unsafe fn result_common(ctx: &Ctx, what: &str, code: zego_error, room: *const c_char, seq: zego_seq) {
+    code_ok(&ctx.track, what, code);
+    check_str(ctx, "room_id", room);
+    if seq <= 0 {
+        ctx.track.violation(format!("{what} seq {seq}"));
+    }
+}
+
+unsafe extern "C" fn cb_broadcast_result(p: *mut c_void, code: zego_error, _id: u64, room: *const c_char, seq: zego_seq) {
+    let ctx = enter(p, 13);
+    result_common(ctx, "broadcast result", code, room, seq);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_barrage_result(p: *mut c_void, code: zego_error, id: *const c_char, room: *const c_char, seq: zego_seq) {
+    let ctx = enter(p, 14);
+    check_str(ctx, "barrage message_id", id);
+    result_common(ctx, "barrage result", code, room, seq);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_command_result(p: *mut c_void, code: zego_error, room: *const c_char, seq: zego_seq) {
+    let ctx = enter(p, 15);
+    result_common(ctx, "custom command result", code, room, seq);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_room_extra_result(p: *mut c_void, code: zego_error, room: *const c_char, key: *const c_char, seq: zego_seq) {
+    let ctx = enter(p, 16);
+    check_str(ctx, "key", key);
+    result_common(ctx, "room extra info result", code, room, seq);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_recv_broadcast(p: *mut c_void, list: *const zego_broadcast_message_info, n: u32, room: *const c_char) {
+    let ctx = enter(p, 17);
+    if list.is_null() || !(1..=50).contains(&n) {
+        ctx.track.violation(format!("{n} broadcast messages at {list:p}"));
+    } else {
+        for i in 0..n as usize {
+            let m = &*list.add(i);
+            check_str(ctx, "message", m.message);
+            check_user(ctx, &m.from_user);
+        }
+    }
+    check_str(ctx, "room_id", room);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_recv_barrage(p: *mut c_void, list: *const zego_barrage_message_info, n: u32, room: *const c_char) {
+    let ctx = enter(p, 18);
+    if list.is_null() || !(1..=50).contains(&n) {
+        ctx.track.violation(format!("{n} barrage messages at {list:p}"));
+    } else {
+        for i in 0..n as usize {
+            let m = &*list.add(i);
+            check_str(ctx, "message", m.message);
+            check_str(ctx, "message_id", m.message_id);
+            check_user(ctx, &m.from_user);
+        }
+    }
+    check_str(ctx, "room_id", room);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_recv_command(p: *mut c_void, command: *const c_char, from: *const zego_user, room: *const c_char) {
+    let ctx = enter(p, 19);
+    check_str(ctx, "command", command);
+    if from.is_null() {
+        ctx.track.violation("NULL from_user".into());
+    } else {
+        check_user(ctx, &*from);
+    }
+    check_str(ctx, "room_id", room);
+    leave(ctx, false);
+}
+
+unsafe extern "C" fn cb_room_extra(p: *mut c_void, list: *const zego_room_extra_info, n: u32, room: *const c_char) {
+    let ctx = enter(p, 20);
+    if n > 0 && list.is_null() {
+        ctx.track.violation("NULL room_extra_info_list".into());
+    } else {
+        for i in 0..n as usize {
+            let x = &*list.add(i);
+            check_str(ctx, "key", x.key);
+            check_str(ctx, "value", x.value);
+            check_user(ctx, &x.update_user);
+        }
+    }
+    check_str(ctx, "room_id", room);
+    leave(ctx, false);
+}
+
 /// Registers slot `slot` of `h` with `ctx` (or unregisters with None).
 unsafe fn register(h: *mut zego_engine, slot: usize, ctx: Option<&Arc<Ctx>>) {
     let p = ctx.map_or(std::ptr::null_mut(), |c| Arc::as_ptr(c) as *mut c_void);
@@ -280,7 +475,21 @@ unsafe fn register(h: *mut zego_engine, slot: usize, ctx: Option<&Arc<Ctx>>) {
         3 => zego_engine_register_room_online_user_count_update_callback(h, if on { Some(cb_count) } else { None }, p),
         4 => zego_engine_register_room_token_will_expire_callback(h, if on { Some(cb_token) } else { None }, p),
         5 => zego_engine_register_room_login_result_callback(h, if on { Some(cb_login_result) } else { None }, p),
-        _ => zego_engine_register_room_logout_result_callback(h, if on { Some(cb_logout_result) } else { None }, p),
+        6 => zego_engine_register_room_logout_result_callback(h, if on { Some(cb_logout_result) } else { None }, p),
+        7 => zego_engine_register_room_stream_update_callback(h, if on { Some(cb_stream_update) } else { None }, p),
+        8 => zego_engine_register_room_stream_extra_info_update_callback(h, if on { Some(cb_stream_extra) } else { None }, p),
+        9 => zego_engine_register_publisher_state_update_callback(h, if on { Some(cb_publisher_state) } else { None }, p),
+        10 => zego_engine_register_player_state_update_callback(h, if on { Some(cb_player_state) } else { None }, p),
+        11 => zego_engine_register_publisher_update_stream_extra_info_result_callback(h, if on { Some(cb_stream_extra_result) } else { None }, p),
+        12 => zego_engine_register_player_recv_sei_callback(h, if on { Some(cb_sei) } else { None }, p),
+        13 => zego_engine_register_im_send_broadcast_message_result_callback(h, if on { Some(cb_broadcast_result) } else { None }, p),
+        14 => zego_engine_register_im_send_barrage_message_result_callback(h, if on { Some(cb_barrage_result) } else { None }, p),
+        15 => zego_engine_register_im_send_custom_command_result_callback(h, if on { Some(cb_command_result) } else { None }, p),
+        16 => zego_engine_register_room_set_room_extra_info_result_callback(h, if on { Some(cb_room_extra_result) } else { None }, p),
+        17 => zego_engine_register_im_recv_broadcast_message_callback(h, if on { Some(cb_recv_broadcast) } else { None }, p),
+        18 => zego_engine_register_im_recv_barrage_message_callback(h, if on { Some(cb_recv_barrage) } else { None }, p),
+        19 => zego_engine_register_im_recv_custom_command_callback(h, if on { Some(cb_recv_command) } else { None }, p),
+        _ => zego_engine_register_room_extra_info_update_callback(h, if on { Some(cb_room_extra) } else { None }, p),
     }
 }
 
@@ -392,6 +601,12 @@ enum Op {
     Register { e: usize, slot: usize, on: bool },
     Destroy(Handle),
     Sleep(u64),
+    /// A stream call: 0 publish, 1 stop publishing, 2 set extra info, 3 play, 4 stop playing,
+    /// 5 send SEI (`size` picks 0/1/4096/4097 bytes or NULL data), 6 get the stream list (`room`,
+    /// `size` picks the type) and free it (twice when `twice`).
+    Stream { h: Handle, kind: u8, id: Str, room: Option<Str>, channel: i32, size: u8, twice: bool },
+    /// A messaging call: 0 broadcast, 1 barrage, 2 custom command (`targets`), 3 room extra info.
+    Message { h: Handle, kind: u8, room: Str, text: u8, targets: u8, out_seq: bool },
     /// Waits (at most 300 ms) until a callback of engine `e` is running.
     WaitCallback(usize),
     /// Waits (at most 2 s) until a callback of engine `e` has called destroy and still runs.
@@ -449,6 +664,22 @@ fn handle(n: usize) -> impl Strategy<Value = Handle> {
     ]
 }
 
+fn channel() -> impl Strategy<Value = i32> {
+    prop_oneof![8 => 0i32..4, 1 => Just(-1), 1 => Just(4), 1 => Just(i32::MAX)]
+}
+
+/// A stream id for `s` (the room picks map to valid ids).
+fn stream_id_arg(s: &Str) -> Option<CString> {
+    match s {
+        Str::Pick(i) => Some(c(&format!("fzs{i}"))),
+        Str::Null => None,
+        Str::Empty => Some(c("")),
+        Str::InvalidUtf8 => Some(CString::new(b"s\xff".to_vec()).unwrap()),
+        Str::TooLong => Some(c(&"s".repeat(256))),
+        Str::Illegal => Some(c("a.b")),
+    }
+}
+
 fn op(n: usize) -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (handle(n), s_arg(), user_arg(), cfg(), any::<bool>()).prop_map(|(h, room, user, cfg, out_seq)| Op::Login { h, room, user, cfg, out_seq }),
@@ -456,7 +687,11 @@ fn op(n: usize) -> impl Strategy<Value = Op> {
         3 => (handle(n), s_arg(), s_arg(), cfg()).prop_map(|(h, from, to, cfg)| Op::Switch { h, from, to, cfg }),
         2 => (handle(n), s_arg(), 0..USERS.len(), tok()).prop_map(|(h, room, user, tok)| Op::Renew { h, room, user, tok }),
         2 => (handle(n), 0u8..6).prop_map(|(h, text)| Op::SetConfig { h, text }),
-        3 => (0..n, 0usize..7, prop_oneof![3 => Just(true), 1 => Just(false)]).prop_map(|(e, slot, on)| Op::Register { e, slot, on }),
+        3 => (0..n, 0usize..SLOTS, prop_oneof![3 => Just(true), 1 => Just(false)]).prop_map(|(e, slot, on)| Op::Register { e, slot, on }),
+        6 => (handle(n), 0u8..7, s_arg(), proptest::option::of(s_arg()), channel(), 0u8..5, any::<bool>())
+            .prop_map(|(h, kind, id, room, channel, size, twice)| Op::Stream { h, kind, id, room, channel, size, twice }),
+        5 => (handle(n), 0u8..4, s_arg(), 0u8..6, 0u8..5, any::<bool>())
+            .prop_map(|(h, kind, room, text, targets, out_seq)| Op::Message { h, kind, room, text, targets, out_seq }),
         1 => handle(n).prop_map(Op::Destroy),
         3 => prop_oneof![0u64..3, 5u64..40].prop_map(Op::Sleep),
         1 => (0..n).prop_map(Op::WaitCallback),
@@ -655,6 +890,8 @@ impl World {
                         self.track(h).violation(format!("set_engine_config({text}) returned {r}"));
                     }
                 }
+                Op::Stream { h, kind, id, room, channel, size, twice } => self.run_stream(h, *kind, id, room.as_ref(), *channel, *size, *twice),
+                Op::Message { h, kind, room, text, targets, out_seq } => self.run_message(h, *kind, room, *text, *targets, *out_seq),
                 Op::Register { e, slot, on } => self.engines[*e].register(*slot, *on),
                 Op::Destroy(h) => match h {
                     Handle::Engine(i) => self.engines[*i].destroy(),
@@ -676,6 +913,160 @@ impl World {
                     }
                 }
             }
+        }
+    }
+}
+
+impl World {
+    /// Checks the out_seq rule: written (> 0) exactly on success, untouched (-7) otherwise.
+    fn check_seq(&self, h: &Handle, what: &str, r: i32, out_seq: bool, seq: zego_seq) {
+        if out_seq && ((r == 0) != (seq > 0) || (r != 0 && seq != -7)) {
+            self.track(h).violation(format!("{what} returned {r} with out_seq {seq}"));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run_stream(&self, h: &Handle, kind: u8, id: &Str, room: Option<&Str>, channel: i32, size: u8, twice: bool) {
+        let e = self.handle(h);
+        let id_c = stream_id_arg(id);
+        let id_p = id_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        let room_c = room.and_then(str_arg);
+        let config_room = room_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        let (what, r) = match kind {
+            0 => {
+                let cfg = zego_publisher_config { room_id: config_room };
+                ("start_publishing_stream", zego_engine_start_publishing_stream(e, id_p, if room.is_some() { &cfg } else { std::ptr::null() }, channel))
+            }
+            1 => ("stop_publishing_stream", zego_engine_stop_publishing_stream(e, channel)),
+            2 => {
+                let text: Option<CString> = match size {
+                    0 => None,
+                    1 => Some(c("")),
+                    2 => Some(c(&"x".repeat(1025))),
+                    3 => Some(CString::new(b"x\xff".to_vec()).unwrap()),
+                    _ => Some(c("{\"url\":\"rtmp://fz\"}")),
+                };
+                let mut seq: zego_seq = -7;
+                let r = zego_engine_set_stream_extra_info(e, text.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()), channel, if twice { &mut seq } else { std::ptr::null_mut() });
+                self.check_seq(h, "set_stream_extra_info", r, twice, seq);
+                let expect_illegal = (size <= 3 && size != 1) || !(0..4).contains(&channel);
+                if expect_illegal && r != ec::ILLEGAL_PARAM && r != ec::ENGINE_NOT_CREATED {
+                    self.track(h).violation(format!("set_stream_extra_info(size {size}, channel {channel}) returned {r}"));
+                }
+                ("set_stream_extra_info", r)
+            }
+            3 => {
+                let cfg = zego_player_config { room_id: config_room };
+                ("start_playing_stream", zego_engine_start_playing_stream(e, id_p, if room.is_some() { &cfg } else { std::ptr::null() }))
+            }
+            4 => ("stop_playing_stream", zego_engine_stop_playing_stream(e, id_p)),
+            5 => {
+                let buf = vec![0u8; 4097];
+                let (data, len): (*const u8, u32) = match size {
+                    0 => (buf.as_ptr(), 0),
+                    1 => (buf.as_ptr(), 1),
+                    2 => (buf.as_ptr(), 4096),
+                    3 => (buf.as_ptr(), 4097),
+                    _ => (std::ptr::null(), 1),
+                };
+                let r = zego_engine_send_sei(e, data, len, channel);
+                if (len == 0 || len > 4096 || data.is_null() || !(0..4).contains(&channel)) && r != ec::ILLEGAL_PARAM && r != ec::ENGINE_NOT_CREATED {
+                    self.track(h).violation(format!("send_sei({len} bytes, channel {channel}) returned {r}"));
+                }
+                ("send_sei", r)
+            }
+            _ => {
+                let sentinel = 0x5e0usize as *mut zego_stream;
+                let mut list = sentinel;
+                let mut count: u32 = 77;
+                // No room given: "" (the only room); otherwise the generated room argument.
+                let list_room: Option<CString> = if room.is_none() { Some(c("")) } else { room_c.clone() };
+                let room_p = list_room.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+                let list_type = [0, 1, 2, -1][size as usize % 4];
+                let r = zego_engine_get_room_stream_list(e, room_p, list_type, &mut list, &mut count);
+                if r == 0 {
+                    if (count == 0) != list.is_null() {
+                        self.track(h).violation(format!("stream list of {count} at {list:p}"));
+                    }
+                    for i in 0..count as usize {
+                        let s = &*list.add(i);
+                        for (what, p) in [("user_id", s.user.user_id), ("user_name", s.user.user_name), ("stream_id", s.stream_id), ("extra_info", s.extra_info)] {
+                            if p.is_null() || CStr::from_ptr(p).to_str().is_err() {
+                                self.track(h).violation(format!("stream list {what} not a UTF-8 string"));
+                            }
+                        }
+                    }
+                    zego_stream_list_free(list, count);
+                    if twice {
+                        zego_stream_list_free(list, count); // a double free is ignored
+                    }
+                } else if list != sentinel || count != 77 {
+                    self.track(h).violation(format!("get_room_stream_list returned {r} but wrote its out-parameters"));
+                }
+                if !(0..2).contains(&list_type) && r != ec::ILLEGAL_PARAM && r != ec::ENGINE_NOT_CREATED {
+                    self.track(h).violation(format!("get_room_stream_list(type {list_type}) returned {r}"));
+                }
+                zego_stream_list_free(std::ptr::null_mut(), count);
+                ("get_room_stream_list", r)
+            }
+        };
+        code_ok(self.track(h), what, r);
+        self.expect_dead(h, what, r);
+        if r == ec::ENGINE_NOT_CREATED {
+            return; // a dead handle (checked above), or destroyed meanwhile
+        }
+        // A channel outside 0-3 is refused; only a bad stream id (checked first) may answer before it.
+        let id_codes = [ec::STREAM_ID_EMPTY, ec::STREAM_ID_TOO_LONG, ec::STREAM_ID_ILLEGAL_CHAR];
+        if matches!(kind, 0 | 1 | 2 | 5) && !(0..4).contains(&channel) && r != ec::ILLEGAL_PARAM && !(kind == 0 && id_codes.contains(&r)) {
+            self.track(h).violation(format!("stream call {kind} with channel {channel} returned {r}"));
+        }
+    }
+
+    unsafe fn run_message(&self, h: &Handle, kind: u8, room: &Str, text: u8, targets: u8, out_seq: bool) {
+        let e = self.handle(h);
+        let room_c = str_arg(room);
+        let room_p = room_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        let text_c: Option<CString> = match text {
+            0 => None,
+            1 => Some(c("")),
+            2 => Some(c(&"m".repeat(1025))),
+            3 => Some(CString::new(b"m\xc3".to_vec()).unwrap()),
+            _ => Some(c("fuzz message ✓")),
+        };
+        let text_p = text_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+        let mut seq: zego_seq = -7;
+        let seq_p: *mut zego_seq = if out_seq { &mut seq } else { std::ptr::null_mut() };
+        let ids: Vec<CString> = USERS.iter().map(|u| c(u)).chain([c(""), c(&"u".repeat(64))]).collect();
+        let users: Vec<zego_user> = ids.iter().map(|s| zego_user { user_id: s.as_ptr(), user_name: std::ptr::null() }).collect();
+        let (what, r) = match kind {
+            0 => ("send_broadcast_message", zego_engine_send_broadcast_message(e, room_p, text_p, seq_p)),
+            1 => ("send_barrage_message", zego_engine_send_barrage_message(e, room_p, text_p, seq_p)),
+            2 => {
+                let (list, n): (*const zego_user, u32) = match targets {
+                    0 => (std::ptr::null(), 0),
+                    1 => (users.as_ptr(), 2),
+                    2 => (users.as_ptr().add(3), 1), // empty id
+                    3 => (users.as_ptr().add(4), 1), // 64 bytes
+                    _ => (std::ptr::null(), 3),      // NULL with a count
+                };
+                ("send_custom_command", zego_engine_send_custom_command(e, room_p, text_p, list, n, seq_p))
+            }
+            _ => {
+                let (key, value) = match targets {
+                    0 => (c("k"), c("v")),
+                    1 => (c(""), c("v")),
+                    2 => (c("kkkkkkkkkkk"), c("v")),
+                    3 => (c("k"), c(&"v".repeat(129))),
+                    _ => (c("k2"), c("")),
+                };
+                ("set_room_extra_info", zego_engine_set_room_extra_info(e, room_p, key.as_ptr(), value.as_ptr(), seq_p))
+            }
+        };
+        code_ok(self.track(h), what, r);
+        self.expect_dead(h, what, r);
+        self.check_seq(h, what, r, out_seq, seq);
+        if r == 0 && (room_c.is_none() || (text_c.is_none() && kind < 3)) {
+            self.track(h).violation(format!("{what} with a NULL argument returned 0"));
         }
     }
 }
@@ -705,11 +1096,11 @@ fn run_case(case: &Case) -> Result<(), String> {
             reenter: *reenter,
             violations: violations.clone(),
         });
-        let eng = Eng { handle: h as usize, track, current: Mutex::new(vec![None; 7]), all: Mutex::new(Vec::new()) };
+        let eng = Eng { handle: h as usize, track, current: Mutex::new(vec![None; SLOTS]), all: Mutex::new(Vec::new()) };
         // Short retry window: nothing outlives a case for long.
         let cfg = c("room_retry_time=3");
         assert_eq!(unsafe { zego_engine_set_engine_config(h, cfg.as_ptr()) }, 0);
-        for slot in 0..7 {
+        for slot in 0..SLOTS {
             eng.register(slot, true);
         }
         engines.push(eng);

@@ -28,10 +28,22 @@ fn gnustep(flag: &str) -> Vec<String> {
 }
 
 fn build_example() -> PathBuf {
+    build_program("examples/objc/main.m", "room_status")
+}
+
+/// Builds `src` (relative to the crate root) with the wrapper into `name`, with gcc + GNUstep
+/// Base, `-Wall -Werror`, linked to the cdylib of this test run. Once per test process: tests run
+/// in parallel, and one must never run a binary another is still writing.
+fn build_program(src: &str, name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>> = std::sync::OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
     let lib = lib_dir();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("objc").join(lib.file_name().unwrap());
     std::fs::create_dir_all(&dir).unwrap();
-    let exe = dir.join("room_status");
+    let exe = dir.join(name);
     // current_dir: gnustep-config's flags include -MMD, which writes dependency files there.
     let out = Command::new("gcc")
         .current_dir(&dir)
@@ -41,7 +53,7 @@ fn build_example() -> PathBuf {
         .arg(root().join("bindings/objc"))
         .arg("-I")
         .arg(root().join("include"))
-        .arg(root().join("examples/objc/main.m"))
+        .arg(root().join(src))
         .arg(root().join("bindings/objc/ZegoExpressEngine.m"))
         .arg("-o")
         .arg(&exe)
@@ -51,8 +63,31 @@ fn build_example() -> PathBuf {
         .args(gnustep("--base-libs"))
         .output()
         .expect("gcc runs");
-    assert!(out.status.success(), "building the Objective-C example failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "building {src} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    built.insert(name.to_owned(), exe.clone());
     exe
+}
+
+/// Runs an Objective-C test program (killed after 60 s) and returns its stdout; it must exit 0.
+fn run_program(exe: &Path, args: &[String]) -> String {
+    let child = Command::new(exe).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let killer = std::thread::spawn(move || {
+        for _ in 0..600 {
+            std::thread::sleep(Duration::from_millis(100));
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                return;
+            }
+        }
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = killer.join();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stdout}\n{stderr}");
+    assert!(out.status.success(), "{} failed: {:?}\n{stdout}\n{stderr}", exe.display(), out.status);
+    stdout
 }
 
 /// The handler of `seeds/room-connection-status.ios-objc.en.md`, byte for byte.
@@ -170,7 +205,7 @@ fn wrapper_header_compiles_standalone_with_gcc_objc() {
     let src = dir.join("header_only.m");
     std::fs::write(
         &src,
-        "#import \"ZegoExpressEngine.h\"\n@interface H : NSObject <ZegoEventHandler>\n@end\n@implementation H\n@end\nint f(void);\nint f(void) { return (int)ZegoRoomStateChangedReasonLogoutFailed + (int)ZegoRoomStateConnected + (int)ZegoUpdateTypeDelete + (int)ZegoRoomModeMultiRoom; }\n",
+        "#import \"ZegoExpressEngine.h\"\n@interface H : NSObject <ZegoEventHandler>\n@end\n@implementation H\n@end\nint f(void);\nint f(void) { return (int)ZegoRoomStateChangedReasonLogoutFailed + (int)ZegoRoomStateConnected + (int)ZegoUpdateTypeDelete + (int)ZegoRoomModeMultiRoom + (int)ZegoPublisherStatePublishing + (int)ZegoPlayerStatePlaying + (int)ZegoPublishChannelFourth; }\nZegoIMSendBroadcastMessageCallback g(void);\nZegoIMSendBroadcastMessageCallback g(void) { return nil; }\n",
     )
     .unwrap();
     let out = Command::new("gcc")
@@ -183,4 +218,32 @@ fn wrapper_header_compiles_standalone_with_gcc_objc() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Streams and messaging through the wrapper, facade only: every new selector's codes (nil
+/// included), a non-nil result callback refused without blocks, and the delegate methods the
+/// engine emits by itself (onPublisherStateUpdate / onPlayerStateUpdate) on the callback thread.
+#[test]
+fn streams_and_messaging_selectors_codes_and_local_delegate_calls() {
+    let exe = build_program("tests/objc/streams.m", "streams");
+    let server = start_server(None);
+    let stdout = run_program(&exe, &[server.url(), "objc-streams-in".into(), "inputs".into()]);
+    assert!(stdout.contains("streams inputs: all checks passed"), "{stdout}");
+    assert!(stdout.contains("onPublisherStateUpdate state=1 errorCode=0 streamID=objc-s"), "{stdout}");
+    assert!(stdout.contains("onPlayerStateUpdate state=1 errorCode=0 streamID=nobody-publishes-this"), "{stdout}");
+}
+
+/// Every new delegate method is called with the right values when a C-ABI peer in the same room
+/// publishes, sends SEI, sets extra info, sends messages and a command, and sets the room's
+/// extra info; and the wrapper's own stream and broadcast reach the peer. Needs the server side.
+#[test]
+fn streams_and_messaging_reach_the_delegate() {
+    let exe = build_program("tests/objc/streams.m", "streams");
+    let server = start_server(None);
+    let stdout = run_program(&exe, &[server.url(), "objc-streams-full".into(), "full".into()]);
+    assert!(stdout.contains("streams full: all checks passed"), "{stdout}");
+    assert!(stdout.contains("onPublisherStateUpdate state=2 errorCode=0 streamID=objc-s"), "{stdout}");
+    assert!(stdout.contains("onRoomStreamUpdate type=0 count=1 first=c-s by c-peer"), "{stdout}");
+    assert!(stdout.contains("onPlayerRecvSEI 5 bytes streamID=c-s"), "{stdout}");
+    assert!(stdout.contains("onRoomStreamUpdate type=1 count=1 first=c-s by c-peer"), "{stdout}");
 }

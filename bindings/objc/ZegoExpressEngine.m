@@ -102,6 +102,111 @@
 #endif
 @end
 
+@implementation ZegoStream
+@synthesize user = _user;
+@synthesize streamID = _streamID;
+@synthesize extraInfo = _extraInfo;
+
+- (NSString *)description {
+  return [NSString stringWithFormat:@"<ZegoStream %@ by %@ extraInfo=%@>", _streamID, _user, _extraInfo];
+}
+
+#if !__has_feature(objc_arc)
+- (void)dealloc {
+  [_user release];
+  [_streamID release];
+  [_extraInfo release];
+  [super dealloc];
+}
+#endif
+@end
+
+@implementation ZegoPublisherConfig
+@synthesize roomID = _roomID;
+
+#if !__has_feature(objc_arc)
+- (void)dealloc {
+  [_roomID release];
+  [super dealloc];
+}
+#endif
+@end
+
+@implementation ZegoPlayerConfig
+@synthesize roomID = _roomID;
+
+#if !__has_feature(objc_arc)
+- (void)dealloc {
+  [_roomID release];
+  [super dealloc];
+}
+#endif
+@end
+
+@implementation ZegoCanvas
+@synthesize view = _view;
+
++ (ZegoCanvas *)canvasWithView:(id)view {
+  ZegoCanvas *c = ZG_AUTORELEASE([[self alloc] init]);
+  c.view = view;
+  return c;
+}
+
+#if !__has_feature(objc_arc)
+- (void)dealloc {
+  [_view release];
+  [super dealloc];
+}
+#endif
+@end
+
+@implementation ZegoBroadcastMessageInfo
+@synthesize message = _message;
+@synthesize messageID = _messageID;
+@synthesize sendTime = _sendTime;
+@synthesize fromUser = _fromUser;
+
+#if !__has_feature(objc_arc)
+- (void)dealloc {
+  [_message release];
+  [_fromUser release];
+  [super dealloc];
+}
+#endif
+@end
+
+@implementation ZegoBarrageMessageInfo
+@synthesize message = _message;
+@synthesize messageID = _messageID;
+@synthesize sendTime = _sendTime;
+@synthesize fromUser = _fromUser;
+
+#if !__has_feature(objc_arc)
+- (void)dealloc {
+  [_message release];
+  [_messageID release];
+  [_fromUser release];
+  [super dealloc];
+}
+#endif
+@end
+
+@implementation ZegoRoomExtraInfo
+@synthesize key = _key;
+@synthesize value = _value;
+@synthesize updateUser = _updateUser;
+@synthesize updateTime = _updateTime;
+
+#if !__has_feature(objc_arc)
+- (void)dealloc {
+  [_key release];
+  [_value release];
+  [_updateUser release];
+  [super dealloc];
+}
+#endif
+@end
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
@@ -143,6 +248,28 @@ static void ZGEnterCallbackThread(void) {
 #endif
 }
 
+static ZegoUser *ZGUser(const zego_user *u) {
+  return [ZegoUser userWithUserID:ZGString(u->user_id) userName:ZGString(u->user_name)];
+}
+
+static NSArray *ZGStreams(const zego_stream *list, uint32_t count) {
+  NSMutableArray *out = [NSMutableArray arrayWithCapacity:count];
+  uint32_t i;
+  for (i = 0; i < count; i++) {
+    ZegoStream *s = ZG_AUTORELEASE([[ZegoStream alloc] init]);
+    s.user = ZGUser(&list[i].user);
+    s.streamID = ZGString(list[i].stream_id);
+    s.extraInfo = ZGString(list[i].extra_info);
+    [out addObject:s];
+  }
+  return out;
+}
+
+/// A C channel value from the Objective-C enum (values above 3 stay out of range: 1000017).
+static zego_publish_channel ZGChannel(ZegoPublishChannel channel) {
+  return (zego_publish_channel)(channel > 3 ? 0x7fffffff : (int32_t)channel);
+}
+
 static pthread_mutex_t gSharedLock = PTHREAD_MUTEX_INITIALIZER;
 static ZegoExpressEngine *gShared = nil;
 static ZegoEngineConfig *gConfig = nil;
@@ -152,6 +279,7 @@ static ZegoEngineConfig *gConfig = nil;
 - (id)currentHandler;
 - (zego_engine *)cEngine;
 - (void)registerCallbacks;
+- (id)takePendingResult:(zego_seq)seq;
 @end
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +358,191 @@ static void ZGOnTokenWillExpire(void *ctx, int32_t remain, const char *room) {
   }
   ZG_POOL_END
 }
+
+// ---- streams (§6.2) ----
+
+static void ZGOnStreamUpdate(void *ctx, zego_update_type type, const zego_stream *list, uint32_t count, const char *ext,
+                             const char *room) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onRoomStreamUpdate:streamList:extendedData:roomID:)]) {
+    [handler onRoomStreamUpdate:(ZegoUpdateType)type streamList:ZGStreams(list, count) extendedData:ZGExtendedData(ext)
+                         roomID:ZGString(room)];
+  }
+  ZG_POOL_END
+}
+
+static void ZGOnStreamExtraInfoUpdate(void *ctx, const zego_stream *list, uint32_t count, const char *room) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onRoomStreamExtraInfoUpdate:roomID:)]) {
+    [handler onRoomStreamExtraInfoUpdate:ZGStreams(list, count) roomID:ZGString(room)];
+  }
+  ZG_POOL_END
+}
+
+static void ZGOnPublisherState(void *ctx, zego_publisher_state state, zego_error code, const char *ext, const char *stream) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onPublisherStateUpdate:errorCode:extendedData:streamID:)]) {
+    [handler onPublisherStateUpdate:(ZegoPublisherState)state errorCode:(int)code extendedData:ZGExtendedData(ext)
+                           streamID:ZGString(stream)];
+  }
+  ZG_POOL_END
+}
+
+static void ZGOnPlayerState(void *ctx, zego_player_state state, zego_error code, const char *ext, const char *stream) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onPlayerStateUpdate:errorCode:extendedData:streamID:)]) {
+    [handler onPlayerStateUpdate:(ZegoPlayerState)state errorCode:(int)code extendedData:ZGExtendedData(ext)
+                        streamID:ZGString(stream)];
+  }
+  ZG_POOL_END
+}
+
+static void ZGOnRecvSEI(void *ctx, const uint8_t *data, uint32_t length, const char *stream) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onPlayerRecvSEI:streamID:)]) {
+    [handler onPlayerRecvSEI:[NSData dataWithBytes:data length:length] streamID:ZGString(stream)];
+  }
+  ZG_POOL_END
+}
+
+// ---- messaging and room extra info (§7.2) ----
+
+static void ZGOnRecvBroadcast(void *ctx, const zego_broadcast_message_info *list, uint32_t count, const char *room) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onIMRecvBroadcastMessage:roomID:)]) {
+    NSMutableArray *out = [NSMutableArray arrayWithCapacity:count];
+    uint32_t i;
+    for (i = 0; i < count; i++) {
+      ZegoBroadcastMessageInfo *m = ZG_AUTORELEASE([[ZegoBroadcastMessageInfo alloc] init]);
+      m.message = ZGString(list[i].message);
+      m.messageID = list[i].message_id;
+      m.sendTime = list[i].send_time;
+      m.fromUser = ZGUser(&list[i].from_user);
+      [out addObject:m];
+    }
+    [handler onIMRecvBroadcastMessage:out roomID:ZGString(room)];
+  }
+  ZG_POOL_END
+}
+
+static void ZGOnRecvBarrage(void *ctx, const zego_barrage_message_info *list, uint32_t count, const char *room) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onIMRecvBarrageMessage:roomID:)]) {
+    NSMutableArray *out = [NSMutableArray arrayWithCapacity:count];
+    uint32_t i;
+    for (i = 0; i < count; i++) {
+      ZegoBarrageMessageInfo *m = ZG_AUTORELEASE([[ZegoBarrageMessageInfo alloc] init]);
+      m.message = ZGString(list[i].message);
+      m.messageID = ZGString(list[i].message_id);
+      m.sendTime = list[i].send_time;
+      m.fromUser = ZGUser(&list[i].from_user);
+      [out addObject:m];
+    }
+    [handler onIMRecvBarrageMessage:out roomID:ZGString(room)];
+  }
+  ZG_POOL_END
+}
+
+static void ZGOnRecvCustomCommand(void *ctx, const char *command, const zego_user *from, const char *room) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onIMRecvCustomCommand:fromUser:roomID:)]) {
+    [handler onIMRecvCustomCommand:ZGString(command) fromUser:ZGUser(from) roomID:ZGString(room)];
+  }
+  ZG_POOL_END
+}
+
+static void ZGOnRoomExtraInfoUpdate(void *ctx, const zego_room_extra_info *list, uint32_t count, const char *room) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoExpressEngine *engine = (ZG_BRIDGE ZegoExpressEngine *)ctx;
+  id handler = [engine currentHandler];
+  if ([handler respondsToSelector:@selector(onRoomExtraInfoUpdate:roomID:)]) {
+    NSMutableArray *out = [NSMutableArray arrayWithCapacity:count];
+    uint32_t i;
+    for (i = 0; i < count; i++) {
+      ZegoRoomExtraInfo *info = ZG_AUTORELEASE([[ZegoRoomExtraInfo alloc] init]);
+      info.key = ZGString(list[i].key);
+      info.value = ZGString(list[i].value);
+      info.updateUser = ZGUser(&list[i].update_user);
+      info.updateTime = list[i].update_time;
+      [out addObject:info];
+    }
+    [handler onRoomExtraInfoUpdate:out roomID:ZGString(room)];
+  }
+  ZG_POOL_END
+}
+
+// ---- result blocks, matched by seq (compilers with blocks only) ----
+
+#if defined(__BLOCKS__)
+static void ZGOnBroadcastResult(void *ctx, zego_error code, uint64_t messageID, const char *room, zego_seq seq) {
+  (void)room;
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoIMSendBroadcastMessageCallback done = [(ZG_BRIDGE ZegoExpressEngine *)ctx takePendingResult:seq];
+  if (done) done((int)code, (unsigned long long)messageID);
+  ZG_POOL_END
+}
+
+static void ZGOnBarrageResult(void *ctx, zego_error code, const char *messageID, const char *room, zego_seq seq) {
+  (void)room;
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoIMSendBarrageMessageCallback done = [(ZG_BRIDGE ZegoExpressEngine *)ctx takePendingResult:seq];
+  if (done) done((int)code, ZGString(messageID));
+  ZG_POOL_END
+}
+
+static void ZGOnCustomCommandResult(void *ctx, zego_error code, const char *room, zego_seq seq) {
+  (void)room;
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoIMSendCustomCommandCallback done = [(ZG_BRIDGE ZegoExpressEngine *)ctx takePendingResult:seq];
+  if (done) done((int)code);
+  ZG_POOL_END
+}
+
+static void ZGOnRoomExtraInfoResult(void *ctx, zego_error code, const char *room, const char *key, zego_seq seq) {
+  (void)room; (void)key;
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoRoomSetRoomExtraInfoCallback done = [(ZG_BRIDGE ZegoExpressEngine *)ctx takePendingResult:seq];
+  if (done) done((int)code);
+  ZG_POOL_END
+}
+
+static void ZGOnStreamExtraInfoResult(void *ctx, zego_error code, zego_seq seq) {
+  ZGEnterCallbackThread();
+  ZG_POOL_BEGIN
+  ZegoPublisherSetStreamExtraInfoCallback done = [(ZG_BRIDGE ZegoExpressEngine *)ctx takePendingResult:seq];
+  if (done) done((int)code);
+  ZG_POOL_END
+}
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // ZegoExpressEngine
@@ -310,6 +623,10 @@ static void ZGOnTokenWillExpire(void *ctx, int32_t remain, const char *room) {
     pthread_mutex_t *lock = malloc(sizeof(pthread_mutex_t));
     pthread_mutex_init(lock, NULL);
     _lock = lock;
+    lock = malloc(sizeof(pthread_mutex_t));
+    pthread_mutex_init(lock, NULL);
+    _pendingLock = lock;
+    _pendingResults = [[NSMutableDictionary alloc] init];
     _engine = engine;
     _eventHandler = eventHandler;
   }
@@ -321,6 +638,9 @@ static void ZGOnTokenWillExpire(void *ctx, int32_t remain, const char *room) {
   zego_engine_destroy((zego_engine *)_engine);
   pthread_mutex_destroy((pthread_mutex_t *)_lock);
   free(_lock);
+  pthread_mutex_destroy((pthread_mutex_t *)_pendingLock);
+  free(_pendingLock);
+  ZG_RELEASE(_pendingResults);
   ZG_SUPER_DEALLOC();
 }
 
@@ -343,6 +663,35 @@ static void ZGOnTokenWillExpire(void *ctx, int32_t remain, const char *room) {
   zego_engine_register_room_user_update_callback(_engine, ZGOnUserUpdate, ctx);
   zego_engine_register_room_online_user_count_update_callback(_engine, ZGOnCount, ctx);
   zego_engine_register_room_token_will_expire_callback(_engine, ZGOnTokenWillExpire, ctx);
+  zego_engine_register_room_stream_update_callback(_engine, ZGOnStreamUpdate, ctx);
+  zego_engine_register_room_stream_extra_info_update_callback(_engine, ZGOnStreamExtraInfoUpdate, ctx);
+  zego_engine_register_publisher_state_update_callback(_engine, ZGOnPublisherState, ctx);
+  zego_engine_register_player_state_update_callback(_engine, ZGOnPlayerState, ctx);
+  zego_engine_register_player_recv_sei_callback(_engine, ZGOnRecvSEI, ctx);
+  zego_engine_register_im_recv_broadcast_message_callback(_engine, ZGOnRecvBroadcast, ctx);
+  zego_engine_register_im_recv_barrage_message_callback(_engine, ZGOnRecvBarrage, ctx);
+  zego_engine_register_im_recv_custom_command_callback(_engine, ZGOnRecvCustomCommand, ctx);
+  zego_engine_register_room_extra_info_update_callback(_engine, ZGOnRoomExtraInfoUpdate, ctx);
+#if defined(__BLOCKS__)
+  // Result blocks do not depend on the event handler; registered once would do, but
+  // re-registering is harmless and keeps one place for all registrations.
+  zego_engine_register_im_send_broadcast_message_result_callback(_engine, ZGOnBroadcastResult, ctx);
+  zego_engine_register_im_send_barrage_message_result_callback(_engine, ZGOnBarrageResult, ctx);
+  zego_engine_register_im_send_custom_command_result_callback(_engine, ZGOnCustomCommandResult, ctx);
+  zego_engine_register_room_set_room_extra_info_result_callback(_engine, ZGOnRoomExtraInfoResult, ctx);
+  zego_engine_register_publisher_update_stream_extra_info_result_callback(_engine, ZGOnStreamExtraInfoResult, ctx);
+#endif
+}
+
+/// The block stored for `seq` (removed), or nil.
+- (id)takePendingResult:(zego_seq)seq {
+  id done;
+  NSNumber *key = [NSNumber numberWithInt:(int)seq];
+  pthread_mutex_lock((pthread_mutex_t *)_pendingLock);
+  done = ZG_AUTORELEASE(ZG_RETAIN([_pendingResults objectForKey:key]));
+  [_pendingResults removeObjectForKey:key];
+  pthread_mutex_unlock((pthread_mutex_t *)_pendingLock);
+  return done;
 }
 
 - (void)setEventHandler:(id<ZegoEventHandler>)eventHandler {
@@ -396,6 +745,147 @@ static zego_room_config ZGConfig(ZegoRoomConfig *config) {
 
 - (int)renewToken:(NSString *)token roomID:(NSString *)roomID {
   return zego_engine_renew_token(_engine, [roomID UTF8String], [token UTF8String]);
+}
+
+// ---- streams (contract §6) --------------------------------------------------------------------
+
+- (int)startPublishingStream:(NSString *)streamID {
+  return [self startPublishingStream:streamID config:nil channel:ZegoPublishChannelMain];
+}
+
+- (int)startPublishingStream:(NSString *)streamID channel:(ZegoPublishChannel)channel {
+  return [self startPublishingStream:streamID config:nil channel:channel];
+}
+
+- (int)startPublishingStream:(NSString *)streamID config:(ZegoPublisherConfig *)config channel:(ZegoPublishChannel)channel {
+  zego_publisher_config c;
+  c.room_id = config.roomID ? [config.roomID UTF8String] : NULL;
+  return zego_engine_start_publishing_stream(_engine, [streamID UTF8String], config ? &c : NULL, ZGChannel(channel));
+}
+
+- (int)stopPublishingStream {
+  return [self stopPublishingStream:ZegoPublishChannelMain];
+}
+
+- (int)stopPublishingStream:(ZegoPublishChannel)channel {
+  return zego_engine_stop_publishing_stream(_engine, ZGChannel(channel));
+}
+
+- (int)setStreamExtraInfo:(NSString *)extraInfo {
+  return [self setStreamExtraInfo:extraInfo channel:ZegoPublishChannelMain callback:nil];
+}
+
+- (int)setStreamExtraInfo:(NSString *)extraInfo channel:(ZegoPublishChannel)channel {
+  return [self setStreamExtraInfo:extraInfo channel:channel callback:nil];
+}
+
+- (int)setStreamExtraInfo:(NSString *)extraInfo callback:(ZegoPublisherSetStreamExtraInfoCallback)callback {
+  return [self setStreamExtraInfo:extraInfo channel:ZegoPublishChannelMain callback:callback];
+}
+
+/// Runs `call` (which returns a code and writes a seq) and, on success, files `callback` under
+/// that seq before the result event can look for it (the lookup takes the same lock). A refused
+/// call hands its code to the block at once. Without blocks, a non-nil callback is refused.
+#if defined(__BLOCKS__)
+#define ZG_CALL_WITH_RESULT(callback, call, on_error)                                                   \
+  do {                                                                                                 \
+    zego_seq seq_ = 0;                                                                                 \
+    int code_;                                                                                         \
+    pthread_mutex_lock((pthread_mutex_t *)_pendingLock);                                               \
+    code_ = (int)(call);                                                                               \
+    if (code_ == 0 && (callback) != nil) {                                                             \
+      id copied_ = ZG_AUTORELEASE([(callback) copy]);                                                  \
+      [_pendingResults setObject:copied_ forKey:[NSNumber numberWithInt:(int)seq_]];                   \
+    }                                                                                                  \
+    pthread_mutex_unlock((pthread_mutex_t *)_pendingLock);                                             \
+    if (code_ != 0 && (callback) != nil) on_error;                                                     \
+    return code_;                                                                                      \
+  } while (0)
+#else
+#define ZG_CALL_WITH_RESULT(callback, call, on_error)                                                   \
+  do {                                                                                                 \
+    zego_seq seq_ = 0;                                                                                 \
+    if ((callback) != nil) {                                                                           \
+      NSLog(@"ZegoExpressEngine: result blocks need a compiler with blocks; pass nil (1000017)");     \
+      return 1000017;                                                                                  \
+    }                                                                                                  \
+    return (int)(call);                                                                                \
+  } while (0)
+#endif
+
+- (int)setStreamExtraInfo:(NSString *)extraInfo channel:(ZegoPublishChannel)channel callback:(ZegoPublisherSetStreamExtraInfoCallback)callback {
+  ZG_CALL_WITH_RESULT(callback,
+                      zego_engine_set_stream_extra_info(_engine, [extraInfo UTF8String], ZGChannel(channel), &seq_),
+                      callback(code_));
+}
+
+- (int)startPlayingStream:(NSString *)streamID {
+  return [self startPlayingStream:streamID canvas:nil config:nil];
+}
+
+- (int)startPlayingStream:(NSString *)streamID canvas:(ZegoCanvas *)canvas {
+  return [self startPlayingStream:streamID canvas:canvas config:nil];
+}
+
+- (int)startPlayingStream:(NSString *)streamID canvas:(ZegoCanvas *)canvas config:(ZegoPlayerConfig *)config {
+  zego_player_config c;
+  (void)canvas; // no video here
+  c.room_id = config.roomID ? [config.roomID UTF8String] : NULL;
+  return zego_engine_start_playing_stream(_engine, [streamID UTF8String], config ? &c : NULL);
+}
+
+- (int)stopPlayingStream:(NSString *)streamID {
+  return zego_engine_stop_playing_stream(_engine, [streamID UTF8String]);
+}
+
+- (int)sendSEI:(NSData *)data {
+  return [self sendSEI:data channel:ZegoPublishChannelMain];
+}
+
+- (int)sendSEI:(NSData *)data channel:(ZegoPublishChannel)channel {
+  NSUInteger length = [data length];
+  if (data == nil || length > 0xffffffffu) return 1000017;
+  return zego_engine_send_sei(_engine, (const uint8_t *)[data bytes], (uint32_t)length, ZGChannel(channel));
+}
+
+// ---- messaging and room extra info (contract §7) ----------------------------------------------
+
+- (int)sendBroadcastMessage:(NSString *)message roomID:(NSString *)roomID callback:(ZegoIMSendBroadcastMessageCallback)callback {
+  ZG_CALL_WITH_RESULT(callback,
+                      zego_engine_send_broadcast_message(_engine, [roomID UTF8String], [message UTF8String], &seq_),
+                      callback(code_, 0ull));
+}
+
+- (int)sendBarrageMessage:(NSString *)message roomID:(NSString *)roomID callback:(ZegoIMSendBarrageMessageCallback)callback {
+  ZG_CALL_WITH_RESULT(callback,
+                      zego_engine_send_barrage_message(_engine, [roomID UTF8String], [message UTF8String], &seq_),
+                      callback(code_, @""));
+}
+
+/// The C call with the user ids of `toUserList` (ZegoUser * elements; nil/empty = everyone).
+static zego_error ZGSendCustomCommand(zego_engine *engine, NSString *command, NSArray *toUserList, NSString *roomID,
+                                      zego_seq *seq) {
+  zego_user users[6];
+  NSUInteger n = [toUserList count], i;
+  if (n > 5) return 1000017; /* the C ABI's rule too; checked here to bound the array */
+  for (i = 0; i < n; i++) {
+    id u = [toUserList objectAtIndex:i];
+    if (![u isKindOfClass:[ZegoUser class]]) return 1000017;
+    users[i].user_id = [((ZegoUser *)u).userID UTF8String];
+    users[i].user_name = NULL;
+  }
+  return zego_engine_send_custom_command(engine, [roomID UTF8String], [command UTF8String], n ? users : NULL,
+                                         (uint32_t)n, seq);
+}
+
+- (int)sendCustomCommand:(NSString *)command toUserList:(NSArray *)toUserList roomID:(NSString *)roomID callback:(ZegoIMSendCustomCommandCallback)callback {
+  ZG_CALL_WITH_RESULT(callback, ZGSendCustomCommand(_engine, command, toUserList, roomID, &seq_), callback(code_));
+}
+
+- (int)setRoomExtraInfo:(NSString *)value forKey:(NSString *)key roomID:(NSString *)roomID callback:(ZegoRoomSetRoomExtraInfoCallback)callback {
+  ZG_CALL_WITH_RESULT(callback,
+                      zego_engine_set_room_extra_info(_engine, [roomID UTF8String], [key UTF8String], [value UTF8String], &seq_),
+                      callback(code_));
 }
 
 @end

@@ -11,6 +11,10 @@ pub struct AdvancedConfig {
     /// `av_retry_time`: how long (seconds) publishers and players wait for their stream to come
     /// back after an interruption (contract §6.1; native ZEGO default 1200).
     pub av_retry_time: Option<Duration>,
+    /// `tls_ca_file`: path of a PEM file with CA certificate(s) trusted for `wss://` in addition to
+    /// the platform's roots (contract §9). `Some("")` goes back to the platform's roots only. The
+    /// core only carries the path; the engine reads the file when the config is set (sans-I/O).
+    pub tls_ca_file: Option<String>,
 }
 
 fn seconds(key: &str, value: &str) -> Result<Duration, i32> {
@@ -32,6 +36,8 @@ pub fn parse(text: &str) -> Result<AdvancedConfig, i32> {
         match key {
             "room_retry_time" => out.room_retry_time = Some(seconds(key, value)?),
             "av_retry_time" => out.av_retry_time = Some(seconds(key, value)?),
+            // Paths cannot contain ';' (the item separator); surrounding blanks are trimmed.
+            "tls_ca_file" => out.tls_ca_file = Some(value.to_owned()),
             _ => log::info!("advanced config: unknown key '{key}' ignored"),
         }
     }
@@ -54,5 +60,15 @@ mod tests {
         let both = parse("av_retry_time=7;room_retry_time=9").unwrap();
         assert_eq!((both.av_retry_time, both.room_retry_time), (Some(Duration::from_secs(7)), Some(Duration::from_secs(9))));
         assert_eq!(parse("av_retry_time=x"), Err(ILLEGAL_PARAM));
+    }
+
+    #[test]
+    fn tls_ca_file_is_carried_as_a_path() {
+        let c = parse("tls_ca_file = /data/ca.pem ; room_retry_time=5").unwrap();
+        assert_eq!(c.tls_ca_file.as_deref(), Some("/data/ca.pem"));
+        assert_eq!(c.room_retry_time, Some(Duration::from_secs(5)));
+        assert_eq!(parse("tls_ca_file=C:\\certs\\a=b.pem").unwrap().tls_ca_file.as_deref(), Some("C:\\certs\\a=b.pem"));
+        assert_eq!(parse("tls_ca_file=").unwrap().tls_ca_file.as_deref(), Some(""));
+        assert_eq!(parse("tls_ca_file=/x.pem;room_retry_time=x"), Err(ILLEGAL_PARAM));
     }
 }

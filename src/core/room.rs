@@ -56,6 +56,9 @@ pub(crate) struct Room {
     /// Retrying stops here (login time or loss time + `room_retry_time`).
     window_end: Option<Instant>,
     attempt: u32,
+    /// Connection attempts made for this room: the next one uses the server URL at this index
+    /// (modulo the list's length), so each attempt moves to the next server (contract §8).
+    attempts_made: usize,
     session_id: Option<String>,
     ping_interval: Duration,
     last_rx: Instant,
@@ -71,6 +74,8 @@ pub(crate) struct Room {
     legacy: RoomState,
     token_expires: Option<Instant>,
     token_warned: bool,
+    /// A connect failure worth a warning (TLS) was logged for this login already.
+    connect_failure_logged: bool,
 }
 
 impl Room {
@@ -83,6 +88,7 @@ impl Room {
             link: Link::None,
             window_end: None,
             attempt: 0,
+            attempts_made: 0,
             session_id: None,
             ping_interval: timings.default_ping_interval,
             last_rx: now,
@@ -94,6 +100,7 @@ impl Room {
             legacy: RoomState::Disconnected,
             token_expires: None,
             token_warned: false,
+            connect_failure_logged: false,
         }
     }
 
@@ -131,6 +138,14 @@ impl Room {
         }
     }
 
+    /// Logs `reason` (a TLS failure) once per login of this room; later attempts fail silently.
+    pub fn note_connect_failure(&mut self, reason: &str) {
+        if !self.connect_failure_logged {
+            self.connect_failure_logged = true;
+            log::warn!("room {}: {reason}; retrying within room_retry_time (logged once per room)", self.id);
+        }
+    }
+
     /// `login_room` / switch target: Logining, then the first attempt at once.
     pub fn start(&mut self, ctx: &mut Ctx, now: Instant) {
         self.change(ctx, RoomStateChangedReason::Logining, 0, empty_json());
@@ -139,7 +154,8 @@ impl Room {
     }
 
     fn attempt(&mut self, ctx: &mut Ctx, now: Instant) {
-        let conn = ctx.open(&self.id);
+        let conn = ctx.open(&self.id, self.attempts_made);
+        self.attempts_made = self.attempts_made.wrapping_add(1);
         self.link = Link::Opening { conn, deadline: now + ctx.timings.attempt_timeout };
     }
 
@@ -322,6 +338,16 @@ impl Room {
             ServerMsg::LoginFailed { code, message } => {
                 log::warn!("room {}: login refused: {code} {message}", self.id);
                 self.fail(ctx, code);
+            }
+            ServerMsg::LoginRetry { code, message } => {
+                // The server could not decide (its room store is down): another attempt, maybe on
+                // another server of the list, within the window.
+                if !matches!(self.link, Link::Opening { .. }) {
+                    return self.protocol_error(ctx, now, "login_retry on a logged-in connection");
+                }
+                log::info!("room {}: server busy ({code} {message}); retrying", self.id);
+                self.drop_link(ctx);
+                self.schedule_retry(ctx, now);
             }
             ServerMsg::Kicked { code, message } => {
                 log::info!("room {}: kicked out: {code} {message}", self.id);

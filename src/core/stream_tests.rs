@@ -277,7 +277,9 @@ fn publishers_and_players_end_with_their_room() {
     type Case = (&'static str, fn(&mut H), (Pu, i32), (Pl, i32));
     let cases: Vec<Case> = vec![
         ("stop", |h| h.core.stop_publishing_stream(PublishChannel::Main, h.now).unwrap(), (Pu::NoPublish, 0), (Pl::Playing, 0)),
-        ("logout", |h| drop(h.core.logout_room(None, h.now)), (Pu::NoPublish, 0), (Pl::NoPlay, 0)),
+        ("logout", |h| {
+            h.core.logout_room(None, h.now).unwrap();
+        }, (Pu::NoPublish, 0), (Pl::NoPlay, 0)),
         ("switch", |h| h.core.switch_room("r", "r2", None, h.now).unwrap(), (Pu::NoPublish, 0), (Pl::NoPlay, 0)),
         (
             "kick",

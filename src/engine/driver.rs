@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 use super::Shared;
 use crate::core::{ConnId, Output};
@@ -24,6 +26,10 @@ pub(crate) enum DriverMsg {
     /// A binary frame (SEI side data).
     Binary(ConnId, Vec<u8>),
     Disconnected(ConnId),
+    /// The attempt failed for a reason the app developer must see (TLS: certificate not trusted,
+    /// expired, for another host); logged once per room, then handled as `Disconnected`.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    ConnectFailed(ConnId, String),
     /// Finish queued goodbyes (bounded), then end the thread.
     Shutdown,
 }
@@ -64,11 +70,17 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
             };
             let Some(msg) = msg else { break };
             match msg {
-                DriverMsg::Output(Output::Connect { conn, url }) => {
-                    let (ctx, crx) = unbounded_channel();
-                    conns.insert(conn, ctx);
-                    tasks.spawn(connection(conn, url, crx, tx.clone()));
-                }
+                DriverMsg::Output(Output::Connect { conn, url }) => match tls_for(&shared, &url) {
+                    Ok(tls) => {
+                        let (ctx, crx) = unbounded_channel();
+                        conns.insert(conn, ctx);
+                        tasks.spawn(connection(conn, url, tls, crx, tx.clone()));
+                    }
+                    Err(reason) => {
+                        let reason = format!("TLS with {url} unavailable: {reason}");
+                        let _ = shared.with_core(|core| core.on_connect_failed(conn, &reason, Instant::now()));
+                    }
+                },
                 DriverMsg::Output(Output::Send { conn, msg }) => {
                     if let Some(c) = conns.get(&conn) {
                         let _ = c.send(ConnCmd::Send(msg));
@@ -98,6 +110,10 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
                     conns.remove(&conn);
                     let _ = shared.with_core(|core| core.on_disconnected(conn, Instant::now()));
                 }
+                DriverMsg::ConnectFailed(conn, reason) => {
+                    conns.remove(&conn);
+                    let _ = shared.with_core(|core| core.on_connect_failed(conn, &reason, Instant::now()));
+                }
                 DriverMsg::Shutdown => {
                     // Outputs queued before Shutdown (logout frames, closes) were handled above.
                     for (_, c) in conns.drain() {
@@ -113,14 +129,90 @@ pub(crate) fn run(shared: Arc<Shared>, tx: UnboundedSender<DriverMsg>, mut rx: U
     });
 }
 
-/// One WebSocket: opens it, forwards frames both ways, reports the end once.
-async fn connection(conn: ConnId, url: String, mut cmds: UnboundedReceiver<ConnCmd>, tx: UnboundedSender<DriverMsg>) {
+/// The TLS client configuration a connection to `url` needs: `None` for `ws://`; for `wss://` the
+/// engine's (built on first use, then kept). `Err` names why TLS cannot be used at all.
+#[cfg(feature = "tls")]
+fn tls_for(shared: &Shared, url: &str) -> Result<Option<Arc<rustls::ClientConfig>>, String> {
+    if !url.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("wss://")) {
+        return Ok(None);
+    }
+    let mut slot = shared.tls.lock();
+    if let Some(config) = slot.as_ref() {
+        return Ok(Some(config.clone()));
+    }
+    let config = super::tls::client_config()?;
+    *slot = Some(config.clone());
+    Ok(Some(config))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_for(_shared: &Shared, _url: &str) -> Result<(), String> {
+    Ok(()) // wss:// URLs are refused when the engine is created
+}
+
+#[cfg(feature = "tls")]
+type TlsConfig = Option<Arc<rustls::ClientConfig>>;
+#[cfg(not(feature = "tls"))]
+type TlsConfig = ();
+
+/// A connection's byte stream, TCP or TLS over TCP, as one type so that the WebSocket code below
+/// is compiled once.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// Why an attempt could not be opened: TLS (logged once per room) or anything else (debug only).
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+enum OpenError {
+    Tls(String),
+    Other(String),
+}
+
+/// TCP (no Nagle), then TLS for `wss://` with the engine's configuration, then the WebSocket
+/// handshake. Done here rather than by tokio-tungstenite's `connect_async` so that its fallback
+/// TLS setup (rustls' default provider with every algorithm of ring) is not linked in.
+async fn open(url: &str, tls: TlsConfig) -> Result<WebSocketStream<Box<dyn Io>>, OpenError> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let other = |e: &dyn std::fmt::Display| OpenError::Other(e.to_string());
+    let request = url.into_client_request().map_err(|e| other(&e))?;
+    let wss = request.uri().scheme_str() == Some("wss");
+    // IPv6 literals come bracketed in URLs; sockets and TLS names want them bare.
+    let host = request.uri().host().unwrap_or("").trim_start_matches('[').trim_end_matches(']').to_owned();
+    let port = request.uri().port_u16().unwrap_or(if wss { 443 } else { 80 });
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| other(&e))?;
+    let _ = tcp.set_nodelay(true);
+    let stream: Box<dyn Io> = if wss {
+        #[cfg(feature = "tls")]
+        {
+            let name = rustls::pki_types::ServerName::try_from(host).map_err(|e| OpenError::Tls(format!("bad host name: {e}")))?;
+            let config = tls.ok_or_else(|| OpenError::Tls("no TLS configuration".into()))?;
+            match tokio_rustls::TlsConnector::from(config).connect(name, tcp).await {
+                Ok(s) => Box::new(s),
+                Err(e) => return Err(super::tls::failure_reason(&e).map_or_else(|| other(&e), OpenError::Tls)),
+            }
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            let () = tls;
+            return Err(OpenError::Other("wss:// needs the tls feature".into()));
+        }
+    } else {
+        Box::new(tcp)
+    };
     let config = WebSocketConfig::default().max_message_size(Some(MAX_SERVER_FRAME_BYTES)).max_frame_size(Some(MAX_SERVER_FRAME_BYTES));
-    let open = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await.map_err(|e| other(&e))?;
+    Ok(ws)
+}
+
+/// One WebSocket: opens it, forwards frames both ways, reports the end once.
+async fn connection(conn: ConnId, url: String, tls: TlsConfig, mut cmds: UnboundedReceiver<ConnCmd>, tx: UnboundedSender<DriverMsg>) {
     let ws = tokio::select! {
-        r = open => match r {
-            Ok((ws, _)) => ws,
-            Err(e) => {
+        r = open(&url, tls) => match r {
+            Ok(ws) => ws,
+            Err(OpenError::Tls(reason)) => {
+                let _ = tx.send(DriverMsg::ConnectFailed(conn, format!("TLS with {url} failed: {reason}")));
+                return;
+            }
+            Err(OpenError::Other(e)) => {
                 log::debug!("conn {conn}: cannot connect to {url}: {e}");
                 let _ = tx.send(DriverMsg::Disconnected(conn));
                 return;

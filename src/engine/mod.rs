@@ -3,6 +3,10 @@
 
 mod dispatcher;
 mod driver;
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(all(target_os = "android", feature = "tls"))]
+pub(crate) use tls::android::mark_initialised as mark_android_tls_initialised;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -72,6 +76,9 @@ pub(crate) struct Shared {
     core: Mutex<Option<Core>>,
     dispatcher: Dispatcher,
     tx: UnboundedSender<DriverMsg>,
+    /// The rustls client configuration for `wss://`, built on first use (see `tls`).
+    #[cfg(feature = "tls")]
+    tls: Mutex<Option<Arc<rustls::ClientConfig>>>,
 }
 
 impl Shared {
@@ -110,8 +117,14 @@ pub struct RoomEngine {
     driver: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// Checks that `server` is a `ws://` (or, with the `tls` feature, `wss://`) URL with a host.
+/// Checks that `server` is a `ws://` (or, with the `tls` feature, `wss://`) URL with a host, or a
+/// comma-separated list of such URLs (entries trimmed; contract §8: each new connection attempt
+/// moves to the next one). Any other entry, an empty one included, is 1000017.
 pub fn check_server_url(server: &str) -> Result<(), i32> {
+    crate::core::server_urls(server).iter().try_for_each(|u| check_one_url(u))
+}
+
+fn check_one_url(server: &str) -> Result<(), i32> {
     use tokio_tungstenite::tungstenite::http::Uri;
     let uri: Uri = server.parse().map_err(|_| ILLEGAL_PARAM)?;
     let scheme_ok = match uri.scheme_str() {
@@ -137,7 +150,13 @@ impl RoomEngine {
             ^ (Arc::as_ptr(&handler) as *const () as u64);
         let (tx, rx) = unbounded_channel();
         let dispatcher = Dispatcher::start(handler).map_err(|_| crate::error_codes::INNER_ERROR)?;
-        let shared = Arc::new(Shared { core: Mutex::new(Some(Core::new(&profile, timings, seed))), dispatcher, tx: tx.clone() });
+        let shared = Arc::new(Shared {
+            core: Mutex::new(Some(Core::new(&profile, timings, seed))),
+            dispatcher,
+            tx: tx.clone(),
+            #[cfg(feature = "tls")]
+            tls: Mutex::new(None),
+        });
         let for_driver = shared.clone();
         let driver = std::thread::Builder::new()
             .name("zego-room-io".into())
@@ -146,9 +165,32 @@ impl RoomEngine {
         Ok(RoomEngine { shared, driver: Mutex::new(Some(driver)) })
     }
 
-    /// `"key=value;..."`; known key: `room_retry_time` (seconds).
+    /// `"key=value;..."` (contract §1.3, §9). Known keys: `room_retry_time` (whole seconds) and
+    /// `tls_ca_file` (path of a PEM file with CA certificate(s) trusted for `wss://` besides the
+    /// platform's roots; empty = platform roots only). The file is read here, once, on the calling
+    /// thread. Errors: 1000017 when a value cannot be parsed or the CA file cannot be read or holds
+    /// no usable CA certificate; nothing changes then. 1000001 once destroyed.
     pub fn set_engine_config(&self, advanced_config: &str) -> Result<(), i32> {
-        self.shared.call(|core, _| core.set_engine_config(advanced_config))
+        let parsed = crate::core::advanced_config::parse(advanced_config)?;
+        #[cfg(feature = "tls")]
+        let tls = match parsed.tls_ca_file.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(path) => Some(Some(tls::client_config_with_ca_file(path).map_err(|e| {
+                log::warn!("advanced config: tls_ca_file refused: {e}");
+                ILLEGAL_PARAM
+            })?)),
+        };
+        #[cfg(not(feature = "tls"))]
+        if parsed.tls_ca_file.is_some() {
+            log::info!("advanced config: tls_ca_file ignored (built without the tls feature: ws:// only)");
+        }
+        self.shared.call(|core, _| core.set_engine_config(advanced_config))?;
+        #[cfg(feature = "tls")]
+        if let Some(config) = tls {
+            *self.shared.tls.lock() = config;
+        }
+        Ok(())
     }
 
     pub fn login_room(&self, room_id: &str, user: &User, config: Option<&RoomConfig>) -> Result<Seq, i32> {
@@ -287,5 +329,20 @@ impl RoomEngine {
 impl Drop for RoomEngine {
     fn drop(&mut self) {
         self.destroy();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_lists_are_checked_entry_by_entry() {
+        assert_eq!(check_server_url("ws://a:1"), Ok(()));
+        assert_eq!(check_server_url("ws://a:1,ws://b:2"), Ok(()));
+        assert_eq!(check_server_url("  ws://a:1 , ws://b:2  "), Ok(()), "entries are trimmed");
+        for bad in ["", "ws://a:1,", "ws://a:1,,ws://b:2", "ws://a:1,http://b:2", "ws://a:1, b:2", "tcp://a:1", ",ws://a:1"] {
+            assert_eq!(check_server_url(bad), Err(ILLEGAL_PARAM), "{bad:?}");
+        }
     }
 }

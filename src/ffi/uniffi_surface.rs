@@ -62,6 +62,89 @@ pub enum RoomMode {
     MultiRoom = 1,
 }
 
+/// Publisher state (`on_publisher_state_update`, contract §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[repr(i32)]
+pub enum PublisherState {
+    /// Not publishing: stopped (0) or ended with a code (1003021, 1003025, 1003028, 1003072, a kick's).
+    NoPublish = 0,
+    /// Asking the server (0), or retrying after the room connection was lost (1003020).
+    PublishRequesting = 1,
+    /// The server accepted the stream; others see it.
+    Publishing = 2,
+}
+
+/// Player state (`on_player_state_update`, contract §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[repr(i32)]
+pub enum PlayerState {
+    /// Not playing: stopped (0) or ended with a code (1004020, 1004025, the room's).
+    NoPlay = 0,
+    /// Waiting for the stream to be published (0) or to come back (1004020).
+    PlayRequesting = 1,
+    /// The stream exists and its publisher is connected: SEI frames arrive.
+    Playing = 2,
+}
+
+/// One of the four publish channels; each publishes at most one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[repr(i32)]
+pub enum PublishChannel {
+    Main = 0,
+    Aux = 1,
+    Third = 2,
+    Fourth = 3,
+}
+
+/// Which streams `get_room_stream_list` returns: `Play` = other users', `All` = the local user's
+/// published ones too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+#[repr(i32)]
+pub enum RoomStreamListType {
+    Play = 0,
+    All = 1,
+}
+
+impl From<types::PublisherState> for PublisherState {
+    fn from(s: types::PublisherState) -> Self {
+        match s {
+            types::PublisherState::NoPublish => Self::NoPublish,
+            types::PublisherState::PublishRequesting => Self::PublishRequesting,
+            types::PublisherState::Publishing => Self::Publishing,
+        }
+    }
+}
+
+impl From<types::PlayerState> for PlayerState {
+    fn from(s: types::PlayerState) -> Self {
+        match s {
+            types::PlayerState::NoPlay => Self::NoPlay,
+            types::PlayerState::PlayRequesting => Self::PlayRequesting,
+            types::PlayerState::Playing => Self::Playing,
+        }
+    }
+}
+
+impl From<PublishChannel> for types::PublishChannel {
+    fn from(c: PublishChannel) -> Self {
+        match c {
+            PublishChannel::Main => Self::Main,
+            PublishChannel::Aux => Self::Aux,
+            PublishChannel::Third => Self::Third,
+            PublishChannel::Fourth => Self::Fourth,
+        }
+    }
+}
+
+impl From<RoomStreamListType> for types::RoomStreamListType {
+    fn from(t: RoomStreamListType) -> Self {
+        match t {
+            RoomStreamListType::Play => Self::Play,
+            RoomStreamListType::All => Self::All,
+        }
+    }
+}
+
 impl From<types::RoomStateChangedReason> for RoomStateChangedReason {
     fn from(r: types::RoomStateChangedReason) -> Self {
         use types::RoomStateChangedReason as R;
@@ -134,6 +217,89 @@ pub struct EngineProfile {
     /// `ws://host:port` or `wss://host:port`.
     pub server: String,
     pub room_mode: RoomMode,
+}
+
+/// A stream in a room (contract §6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct Stream {
+    /// The publisher.
+    pub user: User,
+    /// 1–255 bytes of `[0-9A-Za-z_-]`.
+    pub stream_id: String,
+    /// 0–1024 bytes of UTF-8.
+    pub extra_info: String,
+}
+
+/// Options of `start_publishing_stream`: `room_id` "" = the only room (single-room mode).
+#[derive(Debug, Clone, PartialEq, Eq, Default, uniffi::Record)]
+pub struct PublisherConfig {
+    pub room_id: String,
+}
+
+/// Options of `start_playing_stream`: `room_id` "" = the only room (single-room mode).
+#[derive(Debug, Clone, PartialEq, Eq, Default, uniffi::Record)]
+pub struct PlayerConfig {
+    pub room_id: String,
+}
+
+/// A broadcast message as received (contract §7).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct BroadcastMessageInfo {
+    /// 1–1024 bytes of UTF-8.
+    pub message: String,
+    /// Increasing per room.
+    pub message_id: u64,
+    /// Server time, milliseconds since the Unix epoch.
+    pub send_time: u64,
+    pub from_user: User,
+}
+
+/// A barrage message as received (contract §7).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct BarrageMessageInfo {
+    /// 1–1024 bytes of UTF-8.
+    pub message: String,
+    pub message_id: String,
+    /// Server time, milliseconds since the Unix epoch.
+    pub send_time: u64,
+    pub from_user: User,
+}
+
+/// The room's extra info (one key per room; contract §7).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct RoomExtraInfo {
+    /// 1–10 bytes.
+    pub key: String,
+    /// 0–128 bytes.
+    pub value: String,
+    /// Who set it.
+    pub update_user: User,
+    /// Server time, milliseconds since the Unix epoch.
+    pub update_time: u64,
+}
+
+impl From<&types::Stream> for Stream {
+    fn from(s: &types::Stream) -> Self {
+        Stream { user: (&s.user).into(), stream_id: s.stream_id.clone(), extra_info: s.extra_info.clone() }
+    }
+}
+
+impl From<&types::BroadcastMessageInfo> for BroadcastMessageInfo {
+    fn from(m: &types::BroadcastMessageInfo) -> Self {
+        BroadcastMessageInfo { message: m.message.clone(), message_id: m.message_id, send_time: m.send_time, from_user: (&m.from_user).into() }
+    }
+}
+
+impl From<&types::BarrageMessageInfo> for BarrageMessageInfo {
+    fn from(m: &types::BarrageMessageInfo) -> Self {
+        BarrageMessageInfo { message: m.message.clone(), message_id: m.message_id.clone(), send_time: m.send_time, from_user: (&m.from_user).into() }
+    }
+}
+
+impl From<&types::RoomExtraInfo> for RoomExtraInfo {
+    fn from(i: &types::RoomExtraInfo) -> Self {
+        RoomExtraInfo { key: i.key.clone(), value: i.value.clone(), update_user: (&i.update_user).into(), update_time: i.update_time }
+    }
 }
 
 impl From<User> for types::User {
@@ -220,6 +386,41 @@ pub trait RoomEventHandler: Send + Sync {
     fn on_room_user_update(&self, update_type: UpdateType, user_list: Vec<User>, room_id: String);
     fn on_room_online_user_count_update(&self, count: i32, room_id: String);
     fn on_room_token_will_expire(&self, remain_time_in_second: i32, room_id: String);
+
+    // ---- streams (contract §6.2) ----
+    /// Other users' streams were added (`extended_data` `{}`) or deleted (`extended_data`
+    /// `{"stream_delete_reason":[{"stream_id":"…","code":N}]}`, N: 1 stopped or logged out,
+    /// 2 heartbeat grace passed, 3 duplicate login, 4 kicked, 5 engine destroyed, 6 forbidden).
+    fn on_room_stream_update(&self, update_type: UpdateType, stream_list: Vec<Stream>, extended_data: String, room_id: String);
+    /// Other users changed their streams' extra info (each entry carries the new one).
+    fn on_room_stream_extra_info_update(&self, stream_list: Vec<Stream>, room_id: String);
+    /// A stream this engine publishes changed state (codes in contract §6.1).
+    fn on_publisher_state_update(&self, state: PublisherState, error_code: i32, extended_data: String, stream_id: String);
+    /// A stream this engine plays changed state (codes in contract §6.1).
+    fn on_player_state_update(&self, state: PlayerState, error_code: i32, extended_data: String, stream_id: String);
+    /// Result of `set_stream_extra_info`, with the seq it returned.
+    fn on_publisher_update_stream_extra_info_result(&self, error_code: i32, seq: i32);
+    /// One SEI frame (1–4096 bytes) of a played stream, byte for byte, in the publisher's order.
+    fn on_player_recv_sei(&self, data: Vec<u8>, stream_id: String);
+
+    // ---- messaging and room extra info (contract §7.2) ----
+    /// Result of `send_broadcast_message`: 0 with the message id (increasing per room), or a code.
+    fn on_im_send_broadcast_message_result(&self, error_code: i32, message_id: u64, room_id: String, seq: i32);
+    /// Result of `send_barrage_message`: 0 with the message id, or a code.
+    fn on_im_send_barrage_message_result(&self, error_code: i32, message_id: String, room_id: String, seq: i32);
+    /// Result of `send_custom_command`.
+    fn on_im_send_custom_command_result(&self, error_code: i32, room_id: String, seq: i32);
+    /// Result of `set_room_extra_info`.
+    fn on_room_set_room_extra_info_result(&self, error_code: i32, room_id: String, key: String, seq: i32);
+    /// 1–50 broadcast messages from others, in send order.
+    fn on_im_recv_broadcast_message(&self, message_list: Vec<BroadcastMessageInfo>, room_id: String);
+    /// 1–50 barrage messages from others, in send order.
+    fn on_im_recv_barrage_message(&self, message_list: Vec<BarrageMessageInfo>, room_id: String);
+    /// A custom command sent to this user (or to everyone) by `from_user`.
+    fn on_im_recv_custom_command(&self, command: String, from_user: User, room_id: String);
+    /// The room's extra info changed (set by someone else), or its value right after Logined, or
+    /// again after Reconnected if it changed during the gap.
+    fn on_room_extra_info_update(&self, room_extra_info_list: Vec<RoomExtraInfo>, room_id: String);
 }
 
 /// Adapts the foreign handler to the engine's [`engine::EventHandler`]. Owned by the dispatcher
@@ -241,6 +442,48 @@ impl engine::EventHandler for HandlerBridge {
     }
     fn on_room_token_will_expire(&self, remain_time_in_second: i32, room_id: &str) {
         self.0.on_room_token_will_expire(remain_time_in_second, room_id.to_owned())
+    }
+    fn on_room_stream_update(&self, update_type: types::UpdateType, stream_list: &[types::Stream], extended_data: &str, room_id: &str) {
+        self.0.on_room_stream_update(update_type.into(), stream_list.iter().map(Stream::from).collect(), extended_data.to_owned(), room_id.to_owned())
+    }
+    fn on_room_stream_extra_info_update(&self, stream_list: &[types::Stream], room_id: &str) {
+        self.0.on_room_stream_extra_info_update(stream_list.iter().map(Stream::from).collect(), room_id.to_owned())
+    }
+    fn on_publisher_state_update(&self, state: types::PublisherState, error_code: i32, extended_data: &str, stream_id: &str) {
+        self.0.on_publisher_state_update(state.into(), error_code, extended_data.to_owned(), stream_id.to_owned())
+    }
+    fn on_player_state_update(&self, state: types::PlayerState, error_code: i32, extended_data: &str, stream_id: &str) {
+        self.0.on_player_state_update(state.into(), error_code, extended_data.to_owned(), stream_id.to_owned())
+    }
+    fn on_publisher_update_stream_extra_info_result(&self, error_code: i32, seq: i32) {
+        self.0.on_publisher_update_stream_extra_info_result(error_code, seq)
+    }
+    fn on_player_recv_sei(&self, data: &[u8], stream_id: &str) {
+        self.0.on_player_recv_sei(data.to_vec(), stream_id.to_owned())
+    }
+    fn on_im_send_broadcast_message_result(&self, error_code: i32, message_id: u64, room_id: &str, seq: i32) {
+        self.0.on_im_send_broadcast_message_result(error_code, message_id, room_id.to_owned(), seq)
+    }
+    fn on_im_send_barrage_message_result(&self, error_code: i32, message_id: &str, room_id: &str, seq: i32) {
+        self.0.on_im_send_barrage_message_result(error_code, message_id.to_owned(), room_id.to_owned(), seq)
+    }
+    fn on_im_send_custom_command_result(&self, error_code: i32, room_id: &str, seq: i32) {
+        self.0.on_im_send_custom_command_result(error_code, room_id.to_owned(), seq)
+    }
+    fn on_room_set_room_extra_info_result(&self, error_code: i32, room_id: &str, key: &str, seq: i32) {
+        self.0.on_room_set_room_extra_info_result(error_code, room_id.to_owned(), key.to_owned(), seq)
+    }
+    fn on_im_recv_broadcast_message(&self, message_list: &[types::BroadcastMessageInfo], room_id: &str) {
+        self.0.on_im_recv_broadcast_message(message_list.iter().map(BroadcastMessageInfo::from).collect(), room_id.to_owned())
+    }
+    fn on_im_recv_barrage_message(&self, message_list: &[types::BarrageMessageInfo], room_id: &str) {
+        self.0.on_im_recv_barrage_message(message_list.iter().map(BarrageMessageInfo::from).collect(), room_id.to_owned())
+    }
+    fn on_im_recv_custom_command(&self, command: &str, from_user: &types::User, room_id: &str) {
+        self.0.on_im_recv_custom_command(command.to_owned(), from_user.into(), room_id.to_owned())
+    }
+    fn on_room_extra_info_update(&self, room_extra_info_list: &[types::RoomExtraInfo], room_id: &str) {
+        self.0.on_room_extra_info_update(room_extra_info_list.iter().map(RoomExtraInfo::from).collect(), room_id.to_owned())
     }
 }
 
@@ -268,8 +511,10 @@ impl RoomEngine {
         Ok(Arc::new(RoomEngine { inner }))
     }
 
-    /// `"key=value;key=value"`; known key: `room_retry_time` (seconds). Throws 1000017 for a value
-    /// that cannot be parsed (and changes nothing).
+    /// `"key=value;key=value"`; known keys: `room_retry_time` (seconds) and `tls_ca_file` (PEM file
+    /// of CA certificates trusted for `wss://` besides the platform's roots; empty = platform roots
+    /// only). Throws 1000017 for a value that cannot be used (unparsable, unreadable CA file, no CA
+    /// certificate in it) and changes nothing (contract §1.3, §9).
     pub fn set_engine_config(&self, advanced_config: String) -> Result<(), RoomError> {
         check(self.inner.set_engine_config(&advanced_config))
     }
@@ -299,6 +544,84 @@ impl RoomEngine {
         check(self.inner.renew_token(&room_id, &token))
     }
 
+    // ---- streams (contract §6) ----
+
+    /// Publishes `stream_id` on `channel` in the room named by `config` (`None` or "" = the only
+    /// room; multi-room mode requires it: 1003071). The outcome arrives as
+    /// `on_publisher_state_update`. Throws 1000015 / 1000014 / 1000016 (stream id empty, longer
+    /// than 255 bytes, a character outside `[0-9A-Za-z_-]`), 1000002 (room not joined), 1003023
+    /// (the channel publishes another stream). Contract §6.1.
+    pub fn start_publishing_stream(&self, stream_id: String, config: Option<PublisherConfig>, channel: PublishChannel) -> Result<(), RoomError> {
+        let config = config.map(|c| types::PublisherConfig { room_id: c.room_id });
+        check(self.inner.start_publishing_stream(&stream_id, config.as_ref(), channel.into()))
+    }
+
+    /// Stops the channel's stream: NoPublish (0); others see it deleted (reason 1).
+    pub fn stop_publishing_stream(&self, channel: PublishChannel) -> Result<(), RoomError> {
+        check(self.inner.stop_publishing_stream(channel.into()))
+    }
+
+    /// Sets the channel's stream extra info (0–1024 bytes, else 1000017), before or while
+    /// publishing; returns the seq of `on_publisher_update_stream_extra_info_result`.
+    pub fn set_stream_extra_info(&self, extra_info: String, channel: PublishChannel) -> Result<i32, RoomError> {
+        self.inner.set_stream_extra_info(&extra_info, channel.into()).map_err(RoomError::from_code)
+    }
+
+    /// Plays `stream_id` from the room named by `config` (`None` or "" = the only room; multi-room
+    /// mode requires it: 1004071). Throws the stream id codes, 1000002 (room not joined), 1004010
+    /// (a 13th stream). Contract §6.1.
+    pub fn start_playing_stream(&self, stream_id: String, config: Option<PlayerConfig>) -> Result<(), RoomError> {
+        let config = config.map(|c| types::PlayerConfig { room_id: c.room_id });
+        check(self.inner.start_playing_stream(&stream_id, config.as_ref()))
+    }
+
+    /// Stops playing `stream_id`: NoPlay (0). Throws the stream id codes.
+    pub fn stop_playing_stream(&self, stream_id: String) -> Result<(), RoomError> {
+        check(self.inner.stop_playing_stream(&stream_id))
+    }
+
+    /// Sends 1–4096 bytes (else 1000017) as one SEI frame to every player of the channel's stream;
+    /// throws 1003001 when the channel is not Publishing (nothing is sent).
+    pub fn send_sei(&self, data: Vec<u8>, channel: PublishChannel) -> Result<(), RoomError> {
+        check(self.inner.send_sei(&data, channel.into()))
+    }
+
+    /// The engine's view of a room's streams (no server call), sorted by stream id. `room_id` ""
+    /// = the only room. Throws 1000002 when the room is not joined.
+    pub fn get_room_stream_list(&self, room_id: String, stream_list_type: RoomStreamListType) -> Result<Vec<Stream>, RoomError> {
+        let list = self.inner.get_room_stream_list(&room_id, stream_list_type.into()).map_err(RoomError::from_code)?;
+        Ok(list.iter().map(Stream::from).collect())
+    }
+
+    // ---- messaging and room extra info (contract §7) ----
+
+    /// Sends `message` (1–1024 bytes: 1009001 / 1009002) to everyone in the room but the sender,
+    /// reliably; returns the seq of `on_im_send_broadcast_message_result`. Throws 1009005 when the
+    /// room is not joined.
+    pub fn send_broadcast_message(&self, room_id: String, message: String) -> Result<i32, RoomError> {
+        self.inner.send_broadcast_message(&room_id, &message).map_err(RoomError::from_code)
+    }
+
+    /// As `send_broadcast_message`, best effort; result: `on_im_send_barrage_message_result`.
+    pub fn send_barrage_message(&self, room_id: String, message: String) -> Result<i32, RoomError> {
+        self.inner.send_barrage_message(&room_id, &message).map_err(RoomError::from_code)
+    }
+
+    /// Sends `command` reliably to the users of `to_user_list` (1–5; only `user_id` is used; an
+    /// empty list = everyone but the sender). Throws 1009001 / 1009002 (command), 1009011 /
+    /// 1009012 (a user id empty / longer than 63 bytes), 1000017 (more than 5), 1009005.
+    pub fn send_custom_command(&self, room_id: String, command: String, to_user_list: Vec<User>) -> Result<i32, RoomError> {
+        let users: Vec<types::User> = to_user_list.into_iter().map(Into::into).collect();
+        self.inner.send_custom_command(&room_id, &command, &users).map_err(RoomError::from_code)
+    }
+
+    /// Sets the room's extra info; returns the seq of `on_room_set_room_extra_info_result`. Throws
+    /// 1002014 / 1002015 (key empty / longer than 10 bytes), 1002016 (value longer than 128
+    /// bytes), 1002017 (the room already has another key), 1002002 (room not joined).
+    pub fn set_room_extra_info(&self, room_id: String, key: String, value: String) -> Result<i32, RoomError> {
+        self.inner.set_room_extra_info(&room_id, &key, &value).map_err(RoomError::from_code)
+    }
+
     /// Leaves every room (no events), stops the engine and releases the handler. Once it returns
     /// (called outside a handler) no handler method runs again; called from inside a handler it
     /// takes effect when that handler method returns. Calling it twice is harmless.
@@ -318,6 +641,10 @@ mod tests {
         assert_eq!(RoomState::Connected as i32, 2);
         assert_eq!(UpdateType::Delete as i32, 1);
         assert_eq!(RoomMode::MultiRoom as i32, 1);
+        assert_eq!(PublisherState::Publishing as i32, types::PublisherState::Publishing as i32);
+        assert_eq!(PlayerState::Playing as i32, types::PlayerState::Playing as i32);
+        assert_eq!(PublishChannel::Fourth as i32, types::PublishChannel::Fourth as i32);
+        assert_eq!(RoomStreamListType::All as i32, types::RoomStreamListType::All as i32);
     }
 
     struct Nop;
@@ -327,6 +654,20 @@ mod tests {
         fn on_room_user_update(&self, _: UpdateType, _: Vec<User>, _: String) {}
         fn on_room_online_user_count_update(&self, _: i32, _: String) {}
         fn on_room_token_will_expire(&self, _: i32, _: String) {}
+        fn on_room_stream_update(&self, _: UpdateType, _: Vec<Stream>, _: String, _: String) {}
+        fn on_room_stream_extra_info_update(&self, _: Vec<Stream>, _: String) {}
+        fn on_publisher_state_update(&self, _: PublisherState, _: i32, _: String, _: String) {}
+        fn on_player_state_update(&self, _: PlayerState, _: i32, _: String, _: String) {}
+        fn on_publisher_update_stream_extra_info_result(&self, _: i32, _: i32) {}
+        fn on_player_recv_sei(&self, _: Vec<u8>, _: String) {}
+        fn on_im_send_broadcast_message_result(&self, _: i32, _: u64, _: String, _: i32) {}
+        fn on_im_send_barrage_message_result(&self, _: i32, _: String, _: String, _: i32) {}
+        fn on_im_send_custom_command_result(&self, _: i32, _: String, _: i32) {}
+        fn on_room_set_room_extra_info_result(&self, _: i32, _: String, _: String, _: i32) {}
+        fn on_im_recv_broadcast_message(&self, _: Vec<BroadcastMessageInfo>, _: String) {}
+        fn on_im_recv_barrage_message(&self, _: Vec<BarrageMessageInfo>, _: String) {}
+        fn on_im_recv_custom_command(&self, _: String, _: User, _: String) {}
+        fn on_room_extra_info_update(&self, _: Vec<RoomExtraInfo>, _: String) {}
     }
 
     #[test]
@@ -350,5 +691,9 @@ mod tests {
         assert_eq!(Arc::strong_count(&handler), 1, "destroy releases the handler");
         assert_eq!(e.set_engine_config("room_retry_time=5".into()).unwrap_err().code(), ENGINE_NOT_CREATED);
         assert_eq!(e.logout_room(None).unwrap_err().code(), ENGINE_NOT_CREATED);
+        assert_eq!(e.start_publishing_stream("s".into(), None, PublishChannel::Main).unwrap_err().code(), ENGINE_NOT_CREATED);
+        assert_eq!(e.send_sei(vec![1], PublishChannel::Main).unwrap_err().code(), ENGINE_NOT_CREATED);
+        assert_eq!(e.send_broadcast_message("r".into(), "m".into()).unwrap_err().code(), ENGINE_NOT_CREATED);
+        assert_eq!(e.get_room_stream_list("".into(), RoomStreamListType::All).unwrap_err().code(), ENGINE_NOT_CREATED);
     }
 }

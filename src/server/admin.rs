@@ -27,6 +27,7 @@
 use std::convert::Infallible;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 use super::node::Node;
@@ -80,7 +82,7 @@ fn request_id() -> String {
     format!("{:016x}", fastrand::u64(..))
 }
 
-pub(super) async fn serve<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>) {
+pub(super) async fn serve<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>, tls: Option<tokio_rustls::TlsAcceptor>) {
     loop {
         let (stream, peer) = match l.accept().await {
             Ok(x) => x,
@@ -91,23 +93,34 @@ pub(super) async fn serve<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>) {
             }
         };
         let node = node.clone();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let node = node.clone();
-                async move {
-                    let query = req.uri().query().unwrap_or("").to_owned();
-                    let body = handle(&node, &query, peer).await;
-                    let resp = Response::builder()
-                        .header("Content-Type", "application/json; charset=utf-8")
-                        .body(Full::new(Bytes::from(body.to_string())))
-                        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
-                    Ok::<_, Infallible>(resp)
+        match tls.clone() {
+            None => drop(tokio::spawn(connection(stream, peer, node))),
+            Some(acceptor) => drop(tokio::spawn(async move {
+                match super::tls::handshake(&acceptor, stream).await {
+                    Ok(stream) => connection(stream, peer, node).await,
+                    Err(e) => log::warn!("admin {peer}: TLS handshake failed: {e}"),
                 }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await {
-                log::debug!("admin connection {peer}: {e}");
-            }
-        });
+            })),
+        }
+    }
+}
+
+/// One HTTP/1.1 connection over `stream` (TCP, or TLS over TCP).
+async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, peer: SocketAddr, node: Arc<Node<S>>) {
+    let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let node = node.clone();
+        async move {
+            let query = req.uri().query().unwrap_or("").to_owned();
+            let body = handle(&node, &query, peer).await;
+            let resp = Response::builder()
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(Full::new(Bytes::from(body.to_string())))
+                .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
+            Ok::<_, Infallible>(resp)
+        }
+    });
+    if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await {
+        log::debug!("admin connection {peer}: {e}");
     }
 }
 
@@ -335,18 +348,28 @@ async fn describe_rooms<S: RoomStore>(store: &S) -> ActionResult {
     Ok(ok_with(Some(json!({ "RoomList": list }))))
 }
 
-/// Blocking admin client (plain HTTP/1.1 over `std::net::TcpStream`), for tests and examples.
+/// Blocking admin client (HTTP/1.1 over `std::net::TcpStream`, or HTTPS with
+/// [`AdminClient::with_tls_ca`]), for tests and examples.
 #[derive(Debug, Clone)]
 pub struct AdminClient {
     pub addr: SocketAddr,
     pub app_id: u32,
     /// Signs requests when set; without it the signature is computed with an empty secret.
     pub secret: Option<String>,
+    /// `https://` trusting these roots when set.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl AdminClient {
     pub fn new(addr: SocketAddr, app_id: u32, secret: Option<&str>) -> Self {
-        AdminClient { addr, app_id, secret: secret.map(str::to_owned) }
+        AdminClient { addr, app_id, secret: secret.map(str::to_owned), tls: None }
+    }
+
+    /// Talks `https://` to a server started with `tls_cert`/`tls_key`, trusting exactly the CA
+    /// certificate(s) of the PEM file `ca` (the server's address is the name checked).
+    pub fn with_tls_ca(mut self, ca: &Path) -> io::Result<Self> {
+        self.tls = Some(super::tls::client_config_for_ca(ca)?);
+        Ok(self)
     }
 
     /// Calls `action` with `params` (URL-encoded here), signed with the current time.
@@ -370,12 +393,32 @@ impl AdminClient {
 
     /// Raw GET of `path_and_query` (for tests of refused requests).
     pub fn get(&self, path_and_query: &str) -> io::Result<Value> {
-        let mut s = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        s.set_write_timeout(Some(Duration::from_secs(10)))?;
-        write!(s, "GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr)?;
+        let tcp = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+        tcp.set_write_timeout(Some(Duration::from_secs(10)))?;
+        let request = format!("GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
         let mut buf = Vec::new();
-        s.read_to_end(&mut buf)?;
+        match &self.tls {
+            None => {
+                let mut s = tcp;
+                s.write_all(request.as_bytes())?;
+                s.read_to_end(&mut buf)?;
+            }
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::IpAddress(self.addr.ip().into());
+                let conn = rustls::ClientConnection::new(config.clone(), name).map_err(io::Error::other)?;
+                let mut s = rustls::StreamOwned::new(conn, tcp);
+                s.write_all(request.as_bytes())?;
+                s.flush()?;
+                match s.read_to_end(&mut buf) {
+                    // A peer that closes without close_notify after a complete answer is fine here.
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && !buf.is_empty() => {}
+                    r => {
+                        r?;
+                    }
+                }
+            }
+        }
         let text = String::from_utf8_lossy(&buf);
         let (head, body) =
             text.split_once("\r\n\r\n").ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no HTTP body"))?;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -56,15 +57,17 @@ pub(super) async fn serve<S: RoomStore>(
     ws: std::net::TcpListener,
     admin_l: std::net::TcpListener,
     node: Arc<Node<S>>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     stop: impl Future<Output = Stop>,
 ) -> io::Result<()> {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let ws = TcpListener::from_std(ws)?;
     let admin_l = TcpListener::from_std(admin_l)?;
     // Every connection task holds a clone; when all are gone, `recv` returns None.
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
 
-    let accept = tokio::spawn(accept_loop(ws, node.clone(), alive_tx.clone()));
-    let admin_task = tokio::spawn(admin::serve(admin_l, node.clone()));
+    let accept = tokio::spawn(accept_loop(ws, node.clone(), alive_tx.clone(), tls.clone()));
+    let admin_task = tokio::spawn(admin::serve(admin_l, node.clone(), tls));
     let n = node.clone();
     let flusher = tokio::spawn(async move {
         let mut iv = every(FLUSH);
@@ -107,12 +110,22 @@ pub(super) async fn serve<S: RoomStore>(
     Ok(())
 }
 
-async fn accept_loop<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>, alive: mpsc::Sender<()>) {
+async fn accept_loop<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>, alive: mpsc::Sender<()>, tls: Option<tokio_rustls::TlsAcceptor>) {
     loop {
         match l.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, peer, node.clone(), alive.clone()));
+                let (node, alive) = (node.clone(), alive.clone());
+                match tls.clone() {
+                    None => drop(tokio::spawn(connection(stream, peer, node, alive))),
+                    // The handshake runs in the connection's own task (bounded), never in this loop.
+                    Some(acceptor) => drop(tokio::spawn(async move {
+                        match super::tls::handshake(&acceptor, stream).await {
+                            Ok(stream) => connection(stream, peer, node, alive).await,
+                            Err(e) => log::warn!("{peer}: TLS handshake failed: {e}"),
+                        }
+                    })),
+                }
             }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
@@ -123,7 +136,7 @@ async fn accept_loop<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>, alive: mp
     }
 }
 
-async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: &str) {
+async fn close_ws<T: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<T>, code: CloseCode, reason: &str) {
     let frame = CloseFrame { code, reason: reason.into() };
     if let Ok(Ok(())) = tokio::time::timeout(CLOSE_HANDSHAKE, ws.close(Some(frame))).await {
         // Finish the handshake so the peer reads our close frame before the socket goes away.
@@ -131,7 +144,41 @@ async fn close_ws(ws: &mut WebSocketStream<TcpStream>, code: CloseCode, reason: 
     }
 }
 
-async fn write(ws: &mut WebSocketStream<TcpStream>, peer: SocketAddr, msg: Message) -> bool {
+/// Largest WebSocket frame the server writes; longer messages go out as several frames (a
+/// fragmented message, RFC 6455 §5.4, reassembled by the peer's WebSocket layer). The write
+/// buffer of a connection keeps the capacity of the largest frame it ever wrote, so this bounds
+/// the memory an idle session holds after, say, a `login_ok` listing 99 users.
+const MAX_FRAME_OUT: usize = 1024;
+
+/// `msg` as the frames to write: itself if small, else fragments of at most `MAX_FRAME_OUT`.
+fn frames(msg: Message) -> Vec<Message> {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let (bytes, first) = match msg {
+        Message::Text(t) if t.len() > MAX_FRAME_OUT => (bytes::Bytes::from(t), Data::Text),
+        Message::Binary(b) if b.len() > MAX_FRAME_OUT => (b, Data::Binary),
+        small => return vec![small],
+    };
+    let n = bytes.len().div_ceil(MAX_FRAME_OUT);
+    (0..n)
+        .map(|i| {
+            let chunk = bytes.slice(i * MAX_FRAME_OUT..((i + 1) * MAX_FRAME_OUT).min(bytes.len()));
+            let opcode = OpCode::Data(if i == 0 { first } else { Data::Continue });
+            Message::Frame(Frame::message(chunk, opcode, i + 1 == n))
+        })
+        .collect()
+}
+
+async fn write<T: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<T>, peer: SocketAddr, msg: Message) -> bool {
+    for frame in frames(msg) {
+        if !write_frame(ws, peer, frame).await {
+            return false;
+        }
+    }
+    true
+}
+
+async fn write_frame<T: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<T>, peer: SocketAddr, msg: Message) -> bool {
     match tokio::time::timeout(WRITE_TIMEOUT, ws.send(msg)).await {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
@@ -145,7 +192,8 @@ async fn write(ws: &mut WebSocketStream<TcpStream>, peer: SocketAddr, msg: Messa
     }
 }
 
-async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc<Node<S>>, _alive: mpsc::Sender<()>) {
+/// One WebSocket session over `stream` (TCP, or TLS over TCP).
+async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, peer: SocketAddr, node: Arc<Node<S>>, _alive: mpsc::Sender<()>) {
     let deadline = tokio::time::sleep(LOGIN_DEADLINE);
     tokio::pin!(deadline);
     let mut ws = tokio::select! {
@@ -197,7 +245,9 @@ async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc
                 Some(Ok(Message::Text(t))) => match ClientMsg::decode(t.as_str()) {
                     Ok(msg) => {
                         got_first = true;
-                        node.on_text(conn, msg).await
+                        // Boxed: the login path's state is large and needed only while a frame is
+                        // handled; inline it would sit in every idle connection's task.
+                        Box::pin(node.on_text(conn, msg)).await
                     }
                     Err(e) => {
                         log::warn!("{peer}: closing session: malformed frame: {e}");
@@ -206,7 +256,7 @@ async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc
                 },
                 Some(Ok(Message::Binary(data))) => {
                     if got_first {
-                        node.on_binary(conn, &data).await
+                        Box::pin(node.on_binary(conn, &data)).await
                     } else {
                         log::warn!("{peer}: closing session: binary frame before login");
                         Flow::Close(CloseCode::Unsupported, "login first")
@@ -234,5 +284,6 @@ async fn connection<S: RoomStore>(stream: TcpStream, peer: SocketAddr, node: Arc
             break;
         }
     }
-    node.conn_closed(conn).await;
+    Box::pin(node.conn_closed(conn)).await;
 }
+

@@ -10,9 +10,22 @@
  *   switch SLOT FROM TO           -> "ret switch SLOT CODE"
  *   renew SLOT ROOM TOKEN         -> "ret renew SLOT CODE"
  *   destroy SLOT                  -> "ret destroy SLOT 0"
+ * Streams and messaging (ROOM "-" = NULL room in configs / "" for lists; TO "-" = everyone):
+ *   publish SLOT STREAM CHANNEL [ROOM]      -> "ret publish SLOT CODE"
+ *   stoppublish SLOT CHANNEL                -> "ret stoppublish SLOT CODE"
+ *   play SLOT STREAM [ROOM]                 -> "ret play SLOT CODE"
+ *   stopplay SLOT STREAM                    -> "ret stopplay SLOT CODE"
+ *   streamextra SLOT CHANNEL [TEXT]         -> "ret streamextra SLOT CODE SEQ"
+ *   sei SLOT CHANNEL HEX                    -> "ret sei SLOT CODE"
+ *   list SLOT TYPE ROOM|-                   -> "ret list SLOT CODE COUNT S|U|N|X,..." (sorted by stream id)
+ *   broadcast SLOT ROOM TEXT                -> "ret broadcast SLOT CODE SEQ"
+ *   barrage SLOT ROOM TEXT                  -> "ret barrage SLOT CODE SEQ"
+ *   command SLOT ROOM TO[,TO...]|- TEXT     -> "ret command SLOT CODE SEQ"
+ *   roomextra SLOT ROOM KEY [VALUE]         -> "ret roomextra SLOT CODE SEQ"
  *   quit                          -> destroys every engine, prints "bye", exits 0 (1 on ERROR)
  *
- * Callbacks print "ev SLOT KIND ...". Invariants checked on every callback print "ERROR ...":
+ * Callbacks print "ev SLOT KIND ..."; streams as STREAM|USER|NAME|EXTRA joined by ",", SEI
+ * data as hex, one line per received message ("recv_broadcast_msg ROOM ID TIME USER TEXT"). Invariants checked on every callback print "ERROR ...":
  * one callback thread per engine, never two callbacks at once, never the caller's thread,
  * extended data a JSON object, room id non-empty, no callback after destroy returned.
  */
@@ -140,6 +153,157 @@ static void on_logout_result(void *ctx, zego_error code, const char *ext, const 
   leave(s);
 }
 
+/* ---- streams ---------------------------------------------------------------------------- */
+
+static void print_streams(char *buf, size_t cap, const zego_stream *list, uint32_t count) {
+  size_t used = 0;
+  uint32_t i;
+  buf[0] = '\0';
+  for (i = 0; i < count; i++) {
+    int n = snprintf(buf + used, cap - used, "%s%s|%s|%s|%s", i ? "," : "", list[i].stream_id, list[i].user.user_id,
+                     list[i].user.user_name, list[i].extra_info);
+    if (n < 0 || (size_t)n >= cap - used) break;
+    used += (size_t)n;
+  }
+}
+
+static void on_stream_update(void *ctx, zego_update_type type, const zego_stream *list, uint32_t count,
+                             const char *ext, const char *room) {
+  slot *s = ctx;
+  char buf[8192];
+  if (ext == NULL) out("ERROR slot %d: NULL extended data", s->index);
+  enter(s, "stream_update", ext ? ext : "{}", room);
+  if (count == 0) out("ERROR slot %d: empty stream update", s->index);
+  print_streams(buf, sizeof buf, list, count);
+  out("ev %d stream_update %d %s %u %s %s", s->index, (int)type, room, (unsigned)count, buf, ext ? ext : "(null)");
+  leave(s);
+}
+
+static void on_stream_extra(void *ctx, const zego_stream *list, uint32_t count, const char *room) {
+  slot *s = ctx;
+  char buf[8192];
+  enter(s, "stream_extra", NULL, room);
+  print_streams(buf, sizeof buf, list, count);
+  out("ev %d stream_extra %s %u %s", s->index, room, (unsigned)count, buf);
+  leave(s);
+}
+
+static void on_publisher_state(void *ctx, zego_publisher_state state, zego_error code, const char *ext,
+                               const char *stream) {
+  slot *s = ctx;
+  if (ext == NULL) out("ERROR slot %d: NULL extended data", s->index);
+  enter(s, "publisher_state", ext ? ext : "{}", stream);
+  out("ev %d publisher_state %d %d %s %s", s->index, (int)state, (int)code, stream, ext ? ext : "(null)");
+  leave(s);
+}
+
+static void on_player_state(void *ctx, zego_player_state state, zego_error code, const char *ext, const char *stream) {
+  slot *s = ctx;
+  if (ext == NULL) out("ERROR slot %d: NULL extended data", s->index);
+  enter(s, "player_state", ext ? ext : "{}", stream);
+  out("ev %d player_state %d %d %s %s", s->index, (int)state, (int)code, stream, ext ? ext : "(null)");
+  leave(s);
+}
+
+static void on_stream_extra_result(void *ctx, zego_error code, zego_seq seq) {
+  slot *s = ctx;
+  enter(s, "stream_extra_result", NULL, "-");
+  out("ev %d stream_extra_result %d %d", s->index, (int)code, (int)seq);
+  leave(s);
+}
+
+static void on_sei(void *ctx, const uint8_t *data, uint32_t len, const char *stream) {
+  slot *s = ctx;
+  static const char digits[] = "0123456789abcdef";
+  char *hex = malloc((size_t)len * 2 + 1);
+  uint32_t i;
+  enter(s, "sei", NULL, stream);
+  if (data == NULL || len == 0 || len > 4096) out("ERROR slot %d: SEI frame of %u bytes", s->index, (unsigned)len);
+  for (i = 0; hex && data && i < len; i++) {
+    hex[2 * i] = digits[data[i] >> 4];
+    hex[2 * i + 1] = digits[data[i] & 15];
+  }
+  if (hex) hex[(size_t)len * 2] = '\0';
+  out("ev %d sei %s %u %s", s->index, stream, (unsigned)len, hex ? hex : "(oom)");
+  free(hex);
+  leave(s);
+}
+
+/* ---- messaging and room extra info -------------------------------------------------------- */
+
+static void on_broadcast_result(void *ctx, zego_error code, uint64_t id, const char *room, zego_seq seq) {
+  slot *s = ctx;
+  enter(s, "broadcast_result", NULL, room);
+  out("ev %d broadcast_result %d %llu %s %d", s->index, (int)code, (unsigned long long)id, room, (int)seq);
+  leave(s);
+}
+
+static void on_barrage_result(void *ctx, zego_error code, const char *id, const char *room, zego_seq seq) {
+  slot *s = ctx;
+  enter(s, "barrage_result", NULL, room);
+  if (id == NULL) out("ERROR slot %d: NULL barrage message id", s->index);
+  out("ev %d barrage_result %d %s %s %d", s->index, (int)code, id ? (id[0] ? id : "-") : "(null)", room, (int)seq);
+  leave(s);
+}
+
+static void on_command_result(void *ctx, zego_error code, const char *room, zego_seq seq) {
+  slot *s = ctx;
+  enter(s, "command_result", NULL, room);
+  out("ev %d command_result %d %s %d", s->index, (int)code, room, (int)seq);
+  leave(s);
+}
+
+static void on_room_extra_result(void *ctx, zego_error code, const char *room, const char *key, zego_seq seq) {
+  slot *s = ctx;
+  enter(s, "roomextra_result", NULL, room);
+  out("ev %d roomextra_result %d %s %s %d", s->index, (int)code, room, key, (int)seq);
+  leave(s);
+}
+
+static void on_recv_broadcast(void *ctx, const zego_broadcast_message_info *list, uint32_t count, const char *room) {
+  slot *s = ctx;
+  uint32_t i;
+  enter(s, "recv_broadcast", NULL, room);
+  if (count < 1 || count > 50) out("ERROR slot %d: %u broadcast messages in one call", s->index, (unsigned)count);
+  out("ev %d recv_broadcast %s %u", s->index, room, (unsigned)count);
+  for (i = 0; i < count; i++)
+    out("ev %d recv_broadcast_msg %s %llu %llu %s %s", s->index, room, (unsigned long long)list[i].message_id,
+        (unsigned long long)list[i].send_time, list[i].from_user.user_id, list[i].message);
+  leave(s);
+}
+
+static void on_recv_barrage(void *ctx, const zego_barrage_message_info *list, uint32_t count, const char *room) {
+  slot *s = ctx;
+  uint32_t i;
+  enter(s, "recv_barrage", NULL, room);
+  if (count < 1 || count > 50) out("ERROR slot %d: %u barrage messages in one call", s->index, (unsigned)count);
+  out("ev %d recv_barrage %s %u", s->index, room, (unsigned)count);
+  for (i = 0; i < count; i++)
+    out("ev %d recv_barrage_msg %s %s %llu %s %s", s->index, room, list[i].message_id,
+        (unsigned long long)list[i].send_time, list[i].from_user.user_id, list[i].message);
+  leave(s);
+}
+
+static void on_recv_command(void *ctx, const char *command, const zego_user *from, const char *room) {
+  slot *s = ctx;
+  enter(s, "recv_command", NULL, room);
+  if (from == NULL) out("ERROR slot %d: NULL from_user", s->index);
+  out("ev %d recv_command %s %s %s %s", s->index, room, from ? from->user_id : "(null)", from ? from->user_name : "(null)",
+      command);
+  leave(s);
+}
+
+static void on_room_extra(void *ctx, const zego_room_extra_info *list, uint32_t count, const char *room) {
+  slot *s = ctx;
+  uint32_t i;
+  enter(s, "room_extra", NULL, room);
+  out("ev %d room_extra %s %u", s->index, room, (unsigned)count);
+  for (i = 0; i < count; i++)
+    out("ev %d room_extra_info %s %s %s %llu %s", s->index, room, list[i].key, list[i].update_user.user_id,
+        (unsigned long long)list[i].update_time, list[i].value);
+  leave(s);
+}
+
 static void on_log(void *ctx, int32_t level, const char *target, const char *message) {
   (void)ctx;
   if (level < 1 || level > 5 || target == NULL || message == NULL) out("ERROR bad log record");
@@ -193,6 +357,20 @@ int main(void) {
         zego_engine_register_room_token_will_expire_callback(s->engine, on_token, s);
         zego_engine_register_room_login_result_callback(s->engine, on_login_result, s);
         zego_engine_register_room_logout_result_callback(s->engine, on_logout_result, s);
+        zego_engine_register_room_stream_update_callback(s->engine, on_stream_update, s);
+        zego_engine_register_room_stream_extra_info_update_callback(s->engine, on_stream_extra, s);
+        zego_engine_register_publisher_state_update_callback(s->engine, on_publisher_state, s);
+        zego_engine_register_player_state_update_callback(s->engine, on_player_state, s);
+        zego_engine_register_publisher_update_stream_extra_info_result_callback(s->engine, on_stream_extra_result, s);
+        zego_engine_register_player_recv_sei_callback(s->engine, on_sei, s);
+        zego_engine_register_im_send_broadcast_message_result_callback(s->engine, on_broadcast_result, s);
+        zego_engine_register_im_send_barrage_message_result_callback(s->engine, on_barrage_result, s);
+        zego_engine_register_im_send_custom_command_result_callback(s->engine, on_command_result, s);
+        zego_engine_register_room_set_room_extra_info_result_callback(s->engine, on_room_extra_result, s);
+        zego_engine_register_im_recv_broadcast_message_callback(s->engine, on_recv_broadcast, s);
+        zego_engine_register_im_recv_barrage_message_callback(s->engine, on_recv_barrage, s);
+        zego_engine_register_im_recv_custom_command_callback(s->engine, on_recv_command, s);
+        zego_engine_register_room_extra_info_update_callback(s->engine, on_room_extra, s);
       }
       out("ret create %d %d", s->index, (int)code);
     } else if (strcmp(cmd, "config") == 0) {
@@ -234,6 +412,87 @@ int main(void) {
       s->destroyed = 1;
       pthread_mutex_unlock(&out_lock);
       out("ret destroy %d 0", s->index);
+    } else if (strcmp(cmd, "publish") == 0) {
+      char *stream = strtok_r(NULL, " ", &save);
+      char *ch = strtok_r(NULL, " ", &save);
+      char *room = strtok_r(NULL, " ", &save);
+      zego_publisher_config c;
+      c.room_id = room;
+      out("ret publish %d %d", s->index,
+          (int)zego_engine_start_publishing_stream(s->engine, stream, room ? &c : NULL, ch ? atoi(ch) : 0));
+    } else if (strcmp(cmd, "stoppublish") == 0) {
+      w = strtok_r(NULL, " ", &save);
+      out("ret stoppublish %d %d", s->index, (int)zego_engine_stop_publishing_stream(s->engine, w ? atoi(w) : 0));
+    } else if (strcmp(cmd, "play") == 0) {
+      char *stream = strtok_r(NULL, " ", &save);
+      char *room = strtok_r(NULL, " ", &save);
+      zego_player_config c;
+      c.room_id = room;
+      out("ret play %d %d", s->index, (int)zego_engine_start_playing_stream(s->engine, stream, room ? &c : NULL));
+    } else if (strcmp(cmd, "stopplay") == 0) {
+      w = strtok_r(NULL, " ", &save);
+      out("ret stopplay %d %d", s->index, (int)zego_engine_stop_playing_stream(s->engine, w));
+    } else if (strcmp(cmd, "streamextra") == 0) {
+      zego_seq seq = -1;
+      char *ch = strtok_r(NULL, " ", &save);
+      char *text = strtok_r(NULL, "", &save);
+      zego_error code = zego_engine_set_stream_extra_info(s->engine, text ? text : "", ch ? atoi(ch) : 0, &seq);
+      out("ret streamextra %d %d %d", s->index, (int)code, (int)seq);
+    } else if (strcmp(cmd, "sei") == 0) {
+      char *ch = strtok_r(NULL, " ", &save);
+      char *hex = strtok_r(NULL, " ", &save);
+      size_t n = hex ? strlen(hex) / 2 : 0, i;
+      uint8_t *data = malloc(n ? n : 1);
+      for (i = 0; i < n; i++) {
+        unsigned v = 0;
+        sscanf(hex + 2 * i, "%2x", &v);
+        data[i] = (uint8_t)v;
+      }
+      out("ret sei %d %d", s->index, (int)zego_engine_send_sei(s->engine, data, (uint32_t)n, ch ? atoi(ch) : 0));
+      free(data);
+    } else if (strcmp(cmd, "list") == 0) {
+      char *type = strtok_r(NULL, " ", &save);
+      char *room = strtok_r(NULL, " ", &save);
+      zego_stream *list = NULL;
+      uint32_t count = 0;
+      char buf[8192];
+      zego_error code = zego_engine_get_room_stream_list(s->engine, (room && strcmp(room, "-") != 0) ? room : "",
+                                                         type ? atoi(type) : 0, &list, &count);
+      buf[0] = '\0';
+      if (code == 0) print_streams(buf, sizeof buf, list, count);
+      out("ret list %d %d %u %s", s->index, (int)code, (unsigned)count, buf);
+      zego_stream_list_free(list, count);
+    } else if (strcmp(cmd, "broadcast") == 0 || strcmp(cmd, "barrage") == 0) {
+      zego_seq seq = -1;
+      char *room = strtok_r(NULL, " ", &save);
+      char *text = strtok_r(NULL, "", &save);
+      zego_error code = cmd[1] == 'r' ? zego_engine_send_broadcast_message(s->engine, room, text ? text : "", &seq)
+                                      : zego_engine_send_barrage_message(s->engine, room, text ? text : "", &seq);
+      out("ret %s %d %d %d", cmd, s->index, (int)code, (int)seq);
+    } else if (strcmp(cmd, "command") == 0) {
+      zego_seq seq = -1;
+      zego_user to[8];
+      uint32_t n = 0;
+      char *room = strtok_r(NULL, " ", &save);
+      char *targets = strtok_r(NULL, " ", &save);
+      char *text = strtok_r(NULL, "", &save);
+      if (targets && strcmp(targets, "-") != 0) {
+        char *tsave = NULL, *t;
+        for (t = strtok_r(targets, ",", &tsave); t && n < 8; t = strtok_r(NULL, ",", &tsave)) {
+          to[n].user_id = t;
+          to[n].user_name = NULL;
+          n++;
+        }
+      }
+      zego_error code = zego_engine_send_custom_command(s->engine, room, text ? text : "", n ? to : NULL, n, &seq);
+      out("ret command %d %d %d", s->index, (int)code, (int)seq);
+    } else if (strcmp(cmd, "roomextra") == 0) {
+      zego_seq seq = -1;
+      char *room = strtok_r(NULL, " ", &save);
+      char *key = strtok_r(NULL, " ", &save);
+      char *value = strtok_r(NULL, "", &save);
+      zego_error code = zego_engine_set_room_extra_info(s->engine, room, key, value ? value : "", &seq);
+      out("ret roomextra %d %d %d", s->index, (int)code, (int)seq);
     } else {
       out("ERROR unknown command %s", cmd);
     }

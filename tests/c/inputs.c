@@ -29,6 +29,37 @@ static void on_any_result(void *ctx, zego_error code, const char *ext, const cha
   pthread_mutex_unlock(&lock);
 }
 
+/* Stream and messaging callbacks: count what arrives; the extra info result records its seq. */
+static int stream_events = 0, extra_results = 0;
+static zego_seq last_extra_seq = 0;
+static int publisher_requesting = 0;
+
+static void on_publisher_state(void *ctx, zego_publisher_state state, zego_error code, const char *ext, const char *id) {
+  (void)ctx; (void)code; (void)ext;
+  CHECK(id != NULL && ext != NULL);
+  pthread_mutex_lock(&lock);
+  stream_events++;
+  if (state == ZEGO_PUBLISHER_STATE_PUBLISH_REQUESTING) publisher_requesting++;
+  pthread_mutex_unlock(&lock);
+}
+
+static void on_extra_result(void *ctx, zego_error code, zego_seq seq) {
+  CHECK(ctx == (void *)&extra_results);
+  CHECK_EQ(code, 0);
+  pthread_mutex_lock(&lock);
+  extra_results++;
+  last_extra_seq = seq;
+  pthread_mutex_unlock(&lock);
+}
+
+static void on_any_stream_list(void *ctx, zego_update_type t, const zego_stream *l, uint32_t n, const char *ext,
+                               const char *room) {
+  (void)ctx; (void)t; (void)l; (void)n; (void)ext; (void)room;
+  pthread_mutex_lock(&lock);
+  stream_events++;
+  pthread_mutex_unlock(&lock);
+}
+
 static void on_log(void *ctx, int32_t level, const char *target, const char *message) {
   CHECK(ctx == (void *)&logs);
   CHECK(level >= 1 && level <= 5 && target != NULL && message != NULL);
@@ -53,6 +84,192 @@ static char *repeat(char c, size_t n) {
 }
 
 #define SENTINEL ((zego_engine *)(uintptr_t)0xdeadbee0u)
+#define LIST_SENTINEL ((zego_stream *)(uintptr_t)0xdeadbee0u)
+
+/* Every stream and messaging function with a NULL or stray engine handle: 1000001, nothing written. */
+static void streams_messaging_bad_handle(zego_engine *h) {
+  zego_seq seq = -7;
+  zego_stream *list = LIST_SENTINEL;
+  uint32_t count = 77;
+  zego_user to = { "bob", NULL };
+  const uint8_t sei[2] = { 0, 1 };
+  CHECK_EQ(zego_engine_start_publishing_stream(h, "s1", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000001);
+  CHECK_EQ(zego_engine_stop_publishing_stream(h, ZEGO_PUBLISH_CHANNEL_MAIN), 1000001);
+  CHECK_EQ(zego_engine_set_stream_extra_info(h, "x", ZEGO_PUBLISH_CHANNEL_MAIN, &seq), 1000001);
+  CHECK_EQ(zego_engine_start_playing_stream(h, "s1", NULL), 1000001);
+  CHECK_EQ(zego_engine_stop_playing_stream(h, "s1"), 1000001);
+  CHECK_EQ(zego_engine_send_sei(h, sei, 2, ZEGO_PUBLISH_CHANNEL_MAIN), 1000001);
+  CHECK_EQ(zego_engine_get_room_stream_list(h, "", ZEGO_ROOM_STREAM_LIST_TYPE_ALL, &list, &count), 1000001);
+  CHECK_EQ(zego_engine_send_broadcast_message(h, "r", "m", &seq), 1000001);
+  CHECK_EQ(zego_engine_send_barrage_message(h, "r", "m", &seq), 1000001);
+  CHECK_EQ(zego_engine_send_custom_command(h, "r", "m", &to, 1, &seq), 1000001);
+  CHECK_EQ(zego_engine_set_room_extra_info(h, "r", "k", "v", &seq), 1000001);
+  CHECK_EQ(seq, -7);
+  CHECK(list == LIST_SENTINEL);
+  CHECK_EQ(count, 77);
+  zego_engine_register_room_stream_update_callback(h, NULL, NULL);
+  zego_engine_register_room_stream_extra_info_update_callback(h, NULL, NULL);
+  zego_engine_register_publisher_state_update_callback(h, NULL, NULL);
+  zego_engine_register_player_state_update_callback(h, NULL, NULL);
+  zego_engine_register_publisher_update_stream_extra_info_result_callback(h, NULL, NULL);
+  zego_engine_register_player_recv_sei_callback(h, NULL, NULL);
+  zego_engine_register_im_send_broadcast_message_result_callback(h, NULL, NULL);
+  zego_engine_register_im_send_barrage_message_result_callback(h, NULL, NULL);
+  zego_engine_register_im_send_custom_command_result_callback(h, NULL, NULL);
+  zego_engine_register_room_set_room_extra_info_result_callback(h, NULL, NULL);
+  zego_engine_register_im_recv_broadcast_message_callback(h, NULL, NULL);
+  zego_engine_register_im_recv_barrage_message_callback(h, NULL, NULL);
+  zego_engine_register_im_recv_custom_command_callback(h, NULL, NULL);
+  zego_engine_register_room_extra_info_update_callback(h, NULL, NULL);
+}
+
+/* Streams and messaging on an engine that is in no room: every raw-input code (contract §6.1,
+ * §7.1), then "not joined" for valid input. Nothing is written, no event follows. */
+static void streams_messaging_bad_input(zego_engine *e, const char *huge) {
+  zego_seq seq = -7;
+  zego_stream *list = LIST_SENTINEL;
+  uint32_t count = 77;
+  char *s256 = repeat('s', 256), *s255 = repeat('s', 255), *m1025 = repeat('m', 1025), *x1025 = repeat('x', 1025);
+  char *u64 = repeat('u', 64), *k11 = repeat('k', 11), *v129 = repeat('v', 129), *r128 = repeat('r', 128);
+  uint8_t *sei = calloc(1, 4097);
+  zego_publisher_config pub = { NULL };
+  zego_player_config play = { NULL };
+  zego_user six[6] = { { "a", NULL }, { "b", NULL }, { "c", NULL }, { "d", NULL }, { "e", NULL }, { "f", NULL } };
+  zego_user bad = { "", NULL };
+
+  /* start_publishing_stream: stream id codes on the raw bytes, channel range, then the room. */
+  CHECK_EQ(zego_engine_start_publishing_stream(e, NULL, NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000017);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000015);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, s256, NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000014);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, huge, NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000014);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "a.b", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000016);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "s\xff", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000016);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "s\xc3\xa9", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1000016);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "s1", NULL, (zego_publish_channel)4), 1000017);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "s1", NULL, (zego_publish_channel)-1), 1000017);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, s255, NULL, ZEGO_PUBLISH_CHANNEL_FOURTH), 1000002);
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "Az09_-", &pub, ZEGO_PUBLISH_CHANNEL_MAIN), 1000002);
+  pub.room_id = "r";
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "s1", &pub, ZEGO_PUBLISH_CHANNEL_MAIN), 1000002);
+  pub.room_id = huge;
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "s1", &pub, ZEGO_PUBLISH_CHANNEL_MAIN), 1000002);
+  pub.room_id = "r\xff";
+  CHECK_EQ(zego_engine_start_publishing_stream(e, "s1", &pub, ZEGO_PUBLISH_CHANNEL_MAIN), 1000002);
+
+  /* stop_publishing_stream: only the channel can be wrong; an idle channel is fine. */
+  CHECK_EQ(zego_engine_stop_publishing_stream(e, (zego_publish_channel)4), 1000017);
+  CHECK_EQ(zego_engine_stop_publishing_stream(e, (zego_publish_channel)-1), 1000017);
+  CHECK_EQ(zego_engine_stop_publishing_stream(e, ZEGO_PUBLISH_CHANNEL_AUX), 0);
+
+  /* set_stream_extra_info: NULL, 1025 bytes, not UTF-8, channel. */
+  CHECK_EQ(zego_engine_set_stream_extra_info(e, NULL, ZEGO_PUBLISH_CHANNEL_MAIN, &seq), 1000017);
+  CHECK_EQ(zego_engine_set_stream_extra_info(e, x1025, ZEGO_PUBLISH_CHANNEL_MAIN, &seq), 1000017);
+  CHECK_EQ(zego_engine_set_stream_extra_info(e, huge, ZEGO_PUBLISH_CHANNEL_MAIN, &seq), 1000017);
+  CHECK_EQ(zego_engine_set_stream_extra_info(e, "bad\xc3", ZEGO_PUBLISH_CHANNEL_MAIN, &seq), 1000017);
+  CHECK_EQ(zego_engine_set_stream_extra_info(e, "ok", (zego_publish_channel)9, &seq), 1000017);
+
+  /* start/stop_playing_stream */
+  CHECK_EQ(zego_engine_start_playing_stream(e, NULL, NULL), 1000017);
+  CHECK_EQ(zego_engine_start_playing_stream(e, "", NULL), 1000015);
+  CHECK_EQ(zego_engine_start_playing_stream(e, huge, NULL), 1000014);
+  CHECK_EQ(zego_engine_start_playing_stream(e, "a b", NULL), 1000016);
+  CHECK_EQ(zego_engine_start_playing_stream(e, "s1", NULL), 1000002);
+  play.room_id = "r\xff";
+  CHECK_EQ(zego_engine_start_playing_stream(e, "s1", &play), 1000002);
+  play.room_id = "";
+  CHECK_EQ(zego_engine_start_playing_stream(e, "s1", &play), 1000002);
+  CHECK_EQ(zego_engine_stop_playing_stream(e, NULL), 1000017);
+  CHECK_EQ(zego_engine_stop_playing_stream(e, ""), 1000015);
+  CHECK_EQ(zego_engine_stop_playing_stream(e, s256), 1000014);
+  CHECK_EQ(zego_engine_stop_playing_stream(e, "a\xff"), 1000016);
+  CHECK_EQ(zego_engine_stop_playing_stream(e, "not-played"), 0);
+
+  /* send_sei: binary data; sizes 1-4096; never read beyond data_length (ASan checks it). */
+  CHECK_EQ(zego_engine_send_sei(e, NULL, 1, ZEGO_PUBLISH_CHANNEL_MAIN), 1000017);
+  CHECK_EQ(zego_engine_send_sei(e, NULL, 0, ZEGO_PUBLISH_CHANNEL_MAIN), 1000017);
+  CHECK_EQ(zego_engine_send_sei(e, sei, 0, ZEGO_PUBLISH_CHANNEL_MAIN), 1000017);
+  CHECK_EQ(zego_engine_send_sei(e, sei, 4097, ZEGO_PUBLISH_CHANNEL_MAIN), 1000017);
+  CHECK_EQ(zego_engine_send_sei(e, sei, UINT32_MAX, ZEGO_PUBLISH_CHANNEL_MAIN), 1000017);
+  CHECK_EQ(zego_engine_send_sei(e, sei, 4, (zego_publish_channel)4), 1000017);
+  CHECK_EQ(zego_engine_send_sei(e, sei, 4096, ZEGO_PUBLISH_CHANNEL_MAIN), 1003001); /* NULs are data */
+
+  /* get_room_stream_list: NULL pointers, the type, then the room; outputs untouched. */
+  CHECK_EQ(zego_engine_get_room_stream_list(e, NULL, ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, &count), 1000017);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, "", ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, NULL, &count), 1000017);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, "", ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, NULL), 1000017);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, "", (zego_room_stream_list_type)2, &list, &count), 1000017);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, "", (zego_room_stream_list_type)-1, &list, &count), 1000017);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, "", ZEGO_ROOM_STREAM_LIST_TYPE_ALL, &list, &count), 1000002);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, "r", ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, &count), 1000002);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, huge, ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, &count), 1000002);
+  CHECK_EQ(zego_engine_get_room_stream_list(e, "\xff", ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, &count), 1000002);
+  CHECK(list == LIST_SENTINEL);
+  CHECK_EQ(count, 77);
+
+  /* broadcast / barrage: message codes before the room (as the core checks them). */
+  CHECK_EQ(zego_engine_send_broadcast_message(e, NULL, "m", &seq), 1000017);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "r", NULL, &seq), 1000017);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "r", "", &seq), 1009001);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "r", m1025, &seq), 1009002);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "r", huge, &seq), 1009002);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "r", "m\xff", &seq), 1000017);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, huge, "", &seq), 1009001);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "r", "hello", &seq), 1009005);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "", "hello", &seq), 1009005);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, r128, "hello", &seq), 1009005);
+  CHECK_EQ(zego_engine_send_broadcast_message(e, "r\xff", "hello", NULL), 1009005);
+  CHECK_EQ(zego_engine_send_barrage_message(e, NULL, "m", &seq), 1000017);
+  CHECK_EQ(zego_engine_send_barrage_message(e, "r", NULL, &seq), 1000017);
+  CHECK_EQ(zego_engine_send_barrage_message(e, "r", "", &seq), 1009001);
+  CHECK_EQ(zego_engine_send_barrage_message(e, "r", m1025, &seq), 1009002);
+  CHECK_EQ(zego_engine_send_barrage_message(e, "r", "\xc3", &seq), 1000017);
+  CHECK_EQ(zego_engine_send_barrage_message(e, "r", "hello", &seq), 1009005);
+
+  /* custom command: the command, then the targets (count before any element is read), then the room. */
+  CHECK_EQ(zego_engine_send_custom_command(e, NULL, "c", NULL, 0, &seq), 1000017);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", NULL, NULL, 0, &seq), 1000017);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "", NULL, 0, &seq), 1009001);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", m1025, NULL, 0, &seq), 1009002);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", NULL, 1, &seq), 1000017);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", six, 6, &seq), 1000017);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", six, UINT32_MAX, &seq), 1000017);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", &bad, 1, &seq), 1009011);
+  bad.user_id = u64;
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", &bad, 1, &seq), 1009012);
+  bad.user_id = huge;
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", &bad, 1, &seq), 1009012);
+  bad.user_id = NULL;
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", &bad, 1, &seq), 1000017);
+  bad.user_id = "u\xff";
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", &bad, 1, &seq), 1000017);
+  six[4].user_id = "";
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", six, 5, &seq), 1009011);
+  six[4].user_id = "e";
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", six, 5, &seq), 1009005);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", NULL, 0, &seq), 1009005);
+  CHECK_EQ(zego_engine_send_custom_command(e, "r", "c", six, 0, NULL), 1009005);
+
+  /* room extra info: key, then value, then the room. */
+  CHECK_EQ(zego_engine_set_room_extra_info(e, NULL, "k", "v", &seq), 1000017);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", NULL, "v", &seq), 1000017);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "k", NULL, &seq), 1000017);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "", "v", &seq), 1002014);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", k11, "v", &seq), 1002015);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", huge, v129, &seq), 1002015);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "k", v129, &seq), 1002016);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "k", huge, &seq), 1002016);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "k\xff", "v", &seq), 1000017);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "k", "v\xff", &seq), 1000017);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "kkkkkkkkkk", "", &seq), 1002002);
+  CHECK_EQ(zego_engine_set_room_extra_info(e, huge, "k", "v", &seq), 1002002);
+  CHECK_EQ(seq, -7);
+
+  /* Freeing: NULL with any count is harmless. */
+  zego_stream_list_free(NULL, 0);
+  zego_stream_list_free(NULL, 3);
+
+  free(s256); free(s255); free(m1025); free(x1025); free(u64); free(k11); free(v129); free(r128); free(sei);
+}
 
 int main(int argc, char **argv) {
   zego_engine_profile p = { 1u, "ws://127.0.0.1:1", ZEGO_ROOM_MODE_SINGLE_ROOM };
@@ -105,8 +322,10 @@ int main(int argc, char **argv) {
   zego_engine_register_room_login_result_callback(NULL, on_any_result, NULL);
   zego_engine_register_room_logout_result_callback(NULL, NULL, NULL);
   zego_engine_destroy(NULL);
+  streams_messaging_bad_handle(NULL);
   /* A stray handle value is not dereferenced: 1000001 as well. */
   CHECK_EQ(zego_engine_login_room(SENTINEL, "r", &u, NULL, &seq), 1000001);
+  streams_messaging_bad_handle(SENTINEL);
   zego_engine_destroy(SENTINEL);
 
   p.room_mode = ZEGO_ROOM_MODE_SINGLE_ROOM;
@@ -115,6 +334,9 @@ int main(int argc, char **argv) {
   zego_engine_register_room_state_changed_callback(e, on_state, &events);
   zego_engine_register_room_login_result_callback(e, on_any_result, NULL);
   zego_engine_register_room_logout_result_callback(e, on_any_result, NULL);
+  zego_engine_register_publisher_state_update_callback(e, on_publisher_state, NULL);
+  zego_engine_register_room_stream_update_callback(e, on_any_stream_list, NULL);
+  zego_engine_register_publisher_update_stream_extra_info_result_callback(e, on_extra_result, &extra_results);
 
   /* Logging bridge: an unknown config key is logged; level 0 forwards nothing. */
   zego_set_log_callback(on_log, &logs, 5);
@@ -191,10 +413,25 @@ int main(int argc, char **argv) {
   CHECK_EQ(zego_engine_renew_token(e, "", "t"), 1002011);
   CHECK_EQ(zego_engine_renew_token(e, "r", "\xff"), 1000017);
   CHECK_EQ(zego_engine_renew_token(e, "r", "t"), 1002002); /* valid input, room not joined */
+  streams_messaging_bad_input(e, huge);
 
   /* None of that delivered an event. */
   sleep_ms(200);
   CHECK_EQ(get(&events), 0);
+  CHECK_EQ(get(&stream_events), 0);
+  CHECK_EQ(get(&extra_results), 0);
+
+  /* set_stream_extra_info is allowed before publishing: a seq, and its result with that seq. */
+  seq = -7;
+  CHECK_EQ(zego_engine_set_stream_extra_info(e, "", ZEGO_PUBLISH_CHANNEL_THIRD, &seq), 0);
+  CHECK(seq > 0);
+  WAIT_FOR(get(&extra_results) == 1, 5.0);
+  CHECK_EQ(get(&extra_results), 1);
+  pthread_mutex_lock(&lock);
+  CHECK_EQ(last_extra_seq, seq);
+  pthread_mutex_unlock(&lock);
+  CHECK_EQ(zego_engine_set_stream_extra_info(e, "info", ZEGO_PUBLISH_CHANNEL_MAIN, NULL), 0); /* out_seq nullable */
+  seq = -7;
 
   /* The engine still works: a valid login (127-byte room id, UTF-8 name) starts. */
   CHECK_EQ(zego_engine_login_room(e, room127, &u, &c, &seq), 0);
@@ -210,10 +447,62 @@ int main(int argc, char **argv) {
   sleep_ms(200);
   CHECK_EQ(get(&events), before);
 
+  /* A room in flight counts as joined (§1.5a): the synchronous stream and messaging rules. */
+  {
+    zego_stream *list = LIST_SENTINEL;
+    uint32_t count = 77;
+    const uint8_t frame[3] = { 0, 0, 0 };
+    int i;
+    char id[16];
+    CHECK_EQ(zego_engine_start_publishing_stream(e, "pub1", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 0);
+    WAIT_FOR(get(&publisher_requesting) == 1, 5.0);
+    CHECK_EQ(get(&publisher_requesting), 1);
+    CHECK_EQ(zego_engine_start_publishing_stream(e, "pub1", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 0); /* same: no-op */
+    CHECK_EQ(zego_engine_start_publishing_stream(e, "pub2", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1003023);
+    CHECK_EQ(zego_engine_send_sei(e, frame, 3, ZEGO_PUBLISH_CHANNEL_MAIN), 1003001); /* requesting, not publishing */
+    CHECK_EQ(zego_engine_send_sei(e, frame, 3, ZEGO_PUBLISH_CHANNEL_AUX), 1003001);
+    for (i = 0; i < 12; i++) {
+      snprintf(id, sizeof id, "play%d", i);
+      CHECK_EQ(zego_engine_start_playing_stream(e, id, NULL), 0);
+    }
+    CHECK_EQ(zego_engine_start_playing_stream(e, "play12", NULL), 1004010);
+    CHECK_EQ(zego_engine_stop_playing_stream(e, "play0"), 0);
+    CHECK_EQ(zego_engine_start_playing_stream(e, "play12", NULL), 0);
+    CHECK_EQ(zego_engine_get_room_stream_list(e, room127, ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, &count), 0);
+    CHECK_EQ(count, 0);
+    CHECK(list == NULL);
+    zego_stream_list_free(list, count);
+    CHECK_EQ(zego_engine_get_room_stream_list(e, "", ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, &count), 0);
+    seq = -7;
+    CHECK_EQ(zego_engine_send_broadcast_message(e, room127, "queued until the room is up", &seq), 0);
+    CHECK(seq > 0);
+    CHECK_EQ(zego_engine_send_custom_command(e, room127, "c", NULL, 0, NULL), 0);
+    CHECK_EQ(zego_engine_set_room_extra_info(e, room127, "k", "v", &seq), 0);
+    CHECK_EQ(zego_engine_set_room_extra_info(e, "r", "k", "v", &seq), 1002002);
+    CHECK_EQ(zego_engine_stop_publishing_stream(e, ZEGO_PUBLISH_CHANNEL_MAIN), 0);
+    seq = -7;
+  }
+
   /* Multi-room engines refuse switch_room. */
   p.room_mode = ZEGO_ROOM_MODE_MULTI_ROOM;
   CHECK_EQ(zego_engine_create(&p, &multi), 0);
   CHECK_EQ(zego_engine_switch_room(multi, "a", "b", NULL), 1002019);
+  /* Multi-room: publishing and playing must name the room (1003071 / 1004071). */
+  CHECK_EQ(zego_engine_login_room(multi, "m1", &u, NULL, NULL), 0);
+  {
+    zego_publisher_config pc = { "" };
+    zego_player_config lc = { NULL };
+    CHECK_EQ(zego_engine_start_publishing_stream(multi, "s1", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 1003071);
+    CHECK_EQ(zego_engine_start_publishing_stream(multi, "s1", &pc, ZEGO_PUBLISH_CHANNEL_MAIN), 1003071);
+    CHECK_EQ(zego_engine_start_playing_stream(multi, "s1", NULL), 1004071);
+    CHECK_EQ(zego_engine_start_playing_stream(multi, "s1", &lc), 1004071);
+    pc.room_id = "m2";
+    CHECK_EQ(zego_engine_start_publishing_stream(multi, "s1", &pc, ZEGO_PUBLISH_CHANNEL_MAIN), 1000002);
+    pc.room_id = "m1";
+    CHECK_EQ(zego_engine_start_publishing_stream(multi, "s1", &pc, ZEGO_PUBLISH_CHANNEL_MAIN), 0);
+    lc.room_id = "m1";
+    CHECK_EQ(zego_engine_start_playing_stream(multi, "s2", &lc), 0);
+  }
   zego_engine_destroy(multi);
 
   /* Destroy, twice; afterwards the handle answers 1000001. */
@@ -226,6 +515,7 @@ int main(int argc, char **argv) {
   CHECK_EQ(zego_engine_switch_room(e, "a", "b", NULL), 1000001);
   CHECK_EQ(zego_engine_renew_token(e, "r", "t"), 1000001);
   zego_engine_register_room_state_changed_callback(e, NULL, NULL);
+  streams_messaging_bad_handle(e);
   sleep_ms(100);
   CHECK_EQ(get(&events), before);
 

@@ -1,4 +1,5 @@
-/* Reentrancy: from inside callbacks, logout_room, login_room, (un)registering callbacks and
+/* Reentrancy: from inside callbacks, logout_room, login_room, (un)registering callbacks, stream
+ * and messaging calls (a stream list fetched and freed on the callback thread included) and
  * finally zego_engine_destroy all work without deadlock; destroy from a callback takes effect
  * when that callback returns, and nothing is delivered afterwards.
  * Usage: reentrancy WS_URL (a server without authentication) */
@@ -12,7 +13,21 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static zego_engine *engine;
 static int logined = 0, logouts = 0, destroyed_in_callback = 0, after_destroy = 0, legacy_after_unregister = 0;
-static int legacy_unregistered = 0, reasons[32], n_reasons = 0;
+static int legacy_unregistered = 0, reasons[32], n_reasons = 0, publisher_events = 0;
+
+/* A stream callback that calls back into the engine (stream list) and re-registers itself. */
+static void on_publisher(void *ctx, zego_publisher_state state, zego_error code, const char *ext, const char *id) {
+  zego_stream *list = NULL;
+  uint32_t n = 0;
+  (void)ctx; (void)state; (void)code; (void)ext; (void)id;
+  zego_engine_register_publisher_state_update_callback(engine, on_publisher, NULL);
+  if (zego_engine_get_room_stream_list(engine, "", ZEGO_ROOM_STREAM_LIST_TYPE_ALL, &list, &n) == 0) {
+    zego_stream_list_free(list, n);
+  }
+  pthread_mutex_lock(&lock);
+  publisher_events++;
+  pthread_mutex_unlock(&lock);
+}
 
 static void on_legacy(void *ctx, zego_room_state state, zego_error code, const char *ext, const char *room) {
   (void)ctx; (void)state; (void)code; (void)ext; (void)room;
@@ -45,6 +60,22 @@ static void on_state(void *ctx, zego_room_state_changed_reason reason, zego_erro
       pthread_mutex_lock(&lock);
       legacy_unregistered = 1;
       pthread_mutex_unlock(&lock);
+      /* Streams and messaging from the callback thread. */
+      {
+        zego_stream *list = NULL;
+        uint32_t n = 77;
+        zego_engine_register_publisher_state_update_callback(engine, on_publisher, NULL);
+        CHECK_EQ(zego_engine_start_publishing_stream(engine, "reentrant-s", NULL, ZEGO_PUBLISH_CHANNEL_MAIN), 0);
+        CHECK_EQ(zego_engine_set_stream_extra_info(engine, "x", ZEGO_PUBLISH_CHANNEL_MAIN, NULL), 0);
+        CHECK_EQ(zego_engine_get_room_stream_list(engine, room, ZEGO_ROOM_STREAM_LIST_TYPE_PLAY, &list, &n), 0);
+        zego_stream_list_free(list, n);
+        CHECK_EQ(zego_engine_send_broadcast_message(engine, room, "from a callback", &seq), 0);
+        CHECK(seq > 0);
+        CHECK_EQ(zego_engine_send_custom_command(engine, room, "cmd", NULL, 0, NULL), 0);
+        CHECK_EQ(zego_engine_set_room_extra_info(engine, room, "k", "v", NULL), 0);
+        CHECK_EQ(zego_engine_start_playing_stream(engine, "someone-else", NULL), 0);
+        CHECK_EQ(zego_engine_stop_playing_stream(engine, "someone-else"), 0);
+      }
       CHECK_EQ(zego_engine_logout_room(engine, NULL, &seq), 0);
       CHECK(seq > 0);
     } else {
@@ -91,6 +122,7 @@ int main(int argc, char **argv) {
   CHECK_EQ(get(&legacy_after_unregister), 0);
   CHECK_EQ(get(&logined), 2);
   CHECK_EQ(get(&logouts), 1);
+  CHECK(get(&publisher_events) >= 2); /* PublishRequesting, then NoPublish at the logout */
   /* Logining, Logined, Logout, Logining, Logined: in order. */
   CHECK_EQ(get(&n_reasons), 5);
   {

@@ -23,7 +23,7 @@ pub fn fast_config(secret: Option<&str>) -> ServerConfig {
         heartbeat_timeout: Duration::from_secs(3),
         ping_interval: Duration::from_secs(1),
         count_interval: Duration::from_secs(1),
-        node_id: None,
+        ..ServerConfig::default()
     }
 }
 

@@ -19,7 +19,7 @@ use crate::protocol::MsgKind;
 /// What a kicked duplicate login is told (contract §1.6).
 pub const DUPLICATE_LOGIN_MESSAGE: &str = "same user_id logged in elsewhere";
 /// Answers a client remembers for resends.
-const RECENT_SENDS: usize = 32;
+pub(crate) const RECENT_SENDS: usize = 32;
 
 fn random_id() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
@@ -633,5 +633,3 @@ impl RoomStore for MemoryStore {
     }
 }
 
-#[cfg(test)]
-mod tests;

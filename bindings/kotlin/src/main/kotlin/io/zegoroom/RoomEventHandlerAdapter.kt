@@ -25,4 +25,36 @@ open class RoomEventHandlerAdapter : RoomEventHandler {
     override fun onRoomOnlineUserCountUpdate(count: Int, roomId: String) {}
 
     override fun onRoomTokenWillExpire(remainTimeInSecond: Int, roomId: String) {}
+
+    // ---- streams (contract §6.2) ----
+
+    override fun onRoomStreamUpdate(updateType: UpdateType, streamList: List<Stream>, extendedData: String, roomId: String) {}
+
+    override fun onRoomStreamExtraInfoUpdate(streamList: List<Stream>, roomId: String) {}
+
+    override fun onPublisherStateUpdate(state: PublisherState, errorCode: Int, extendedData: String, streamId: String) {}
+
+    override fun onPlayerStateUpdate(state: PlayerState, errorCode: Int, extendedData: String, streamId: String) {}
+
+    override fun onPublisherUpdateStreamExtraInfoResult(errorCode: Int, seq: Int) {}
+
+    override fun onPlayerRecvSei(data: ByteArray, streamId: String) {}
+
+    // ---- messaging and room extra info (contract §7.2) ----
+
+    override fun onImSendBroadcastMessageResult(errorCode: Int, messageId: ULong, roomId: String, seq: Int) {}
+
+    override fun onImSendBarrageMessageResult(errorCode: Int, messageId: String, roomId: String, seq: Int) {}
+
+    override fun onImSendCustomCommandResult(errorCode: Int, roomId: String, seq: Int) {}
+
+    override fun onRoomSetRoomExtraInfoResult(errorCode: Int, roomId: String, key: String, seq: Int) {}
+
+    override fun onImRecvBroadcastMessage(messageList: List<BroadcastMessageInfo>, roomId: String) {}
+
+    override fun onImRecvBarrageMessage(messageList: List<BarrageMessageInfo>, roomId: String) {}
+
+    override fun onImRecvCustomCommand(command: String, fromUser: User, roomId: String) {}
+
+    override fun onRoomExtraInfoUpdate(roomExtraInfoList: List<RoomExtraInfo>, roomId: String) {}
 }

@@ -126,6 +126,33 @@ sealed class Ev {
     data class Users(val updateType: UpdateType, val userList: List<User>, override val roomId: String) : Ev()
     data class Count(val count: Int, override val roomId: String) : Ev()
     data class Expire(val remain: Int, override val roomId: String) : Ev()
+
+    // streams (§6.2); events without a room carry roomId ""
+    data class StreamUpdate(val updateType: UpdateType, val streamList: List<Stream>, val extendedData: String, override val roomId: String) : Ev()
+    data class StreamExtraInfo(val streamList: List<Stream>, override val roomId: String) : Ev()
+    data class PublisherStateEv(val state: PublisherState, val errorCode: Int, val extendedData: String, val streamId: String) : Ev() {
+        override val roomId = ""
+    }
+    data class PlayerStateEv(val state: PlayerState, val errorCode: Int, val extendedData: String, val streamId: String) : Ev() {
+        override val roomId = ""
+    }
+    data class StreamExtraInfoResult(val errorCode: Int, val seq: Int) : Ev() {
+        override val roomId = ""
+    }
+    class Sei(val data: ByteArray, val streamId: String) : Ev() {
+        override val roomId = ""
+        override fun toString() = "Sei(${data.size} bytes, $streamId)"
+    }
+
+    // messaging and room extra info (§7.2)
+    data class BroadcastResult(val errorCode: Int, val messageId: ULong, override val roomId: String, val seq: Int) : Ev()
+    data class BarrageResult(val errorCode: Int, val messageId: String, override val roomId: String, val seq: Int) : Ev()
+    data class CommandResult(val errorCode: Int, override val roomId: String, val seq: Int) : Ev()
+    data class RoomExtraInfoResult(val errorCode: Int, override val roomId: String, val key: String, val seq: Int) : Ev()
+    data class RecvBroadcast(val messageList: List<BroadcastMessageInfo>, override val roomId: String) : Ev()
+    data class RecvBarrage(val messageList: List<BarrageMessageInfo>, override val roomId: String) : Ev()
+    data class RecvCommand(val command: String, val fromUser: User, override val roomId: String) : Ev()
+    data class RoomExtraInfoUpdate(val infoList: List<RoomExtraInfo>, override val roomId: String) : Ev()
 }
 
 /** Records every event (built on the open adapter, overriding everything). */
@@ -152,6 +179,41 @@ open class Recorder : RoomEventHandlerAdapter() {
 
     override fun onRoomTokenWillExpire(remainTimeInSecond: Int, roomId: String) = push(Ev.Expire(remainTimeInSecond, roomId))
 
+    override fun onRoomStreamUpdate(updateType: UpdateType, streamList: List<Stream>, extendedData: String, roomId: String) =
+        push(Ev.StreamUpdate(updateType, streamList, extendedData, roomId))
+
+    override fun onRoomStreamExtraInfoUpdate(streamList: List<Stream>, roomId: String) = push(Ev.StreamExtraInfo(streamList, roomId))
+
+    override fun onPublisherStateUpdate(state: PublisherState, errorCode: Int, extendedData: String, streamId: String) =
+        push(Ev.PublisherStateEv(state, errorCode, extendedData, streamId))
+
+    override fun onPlayerStateUpdate(state: PlayerState, errorCode: Int, extendedData: String, streamId: String) =
+        push(Ev.PlayerStateEv(state, errorCode, extendedData, streamId))
+
+    override fun onPublisherUpdateStreamExtraInfoResult(errorCode: Int, seq: Int) = push(Ev.StreamExtraInfoResult(errorCode, seq))
+
+    override fun onPlayerRecvSei(data: ByteArray, streamId: String) = push(Ev.Sei(data, streamId))
+
+    override fun onImSendBroadcastMessageResult(errorCode: Int, messageId: ULong, roomId: String, seq: Int) =
+        push(Ev.BroadcastResult(errorCode, messageId, roomId, seq))
+
+    override fun onImSendBarrageMessageResult(errorCode: Int, messageId: String, roomId: String, seq: Int) =
+        push(Ev.BarrageResult(errorCode, messageId, roomId, seq))
+
+    override fun onImSendCustomCommandResult(errorCode: Int, roomId: String, seq: Int) = push(Ev.CommandResult(errorCode, roomId, seq))
+
+    override fun onRoomSetRoomExtraInfoResult(errorCode: Int, roomId: String, key: String, seq: Int) =
+        push(Ev.RoomExtraInfoResult(errorCode, roomId, key, seq))
+
+    override fun onImRecvBroadcastMessage(messageList: List<BroadcastMessageInfo>, roomId: String) = push(Ev.RecvBroadcast(messageList, roomId))
+
+    override fun onImRecvBarrageMessage(messageList: List<BarrageMessageInfo>, roomId: String) = push(Ev.RecvBarrage(messageList, roomId))
+
+    override fun onImRecvCustomCommand(command: String, fromUser: User, roomId: String) = push(Ev.RecvCommand(command, fromUser, roomId))
+
+    override fun onRoomExtraInfoUpdate(roomExtraInfoList: List<RoomExtraInfo>, roomId: String) =
+        push(Ev.RoomExtraInfoUpdate(roomExtraInfoList, roomId))
+
     fun snapshot(): List<Ev> = lock.withLock { ArrayList(events) }
 
     /** Index and event of the first event at index >= [start] matching [pred], waiting up to [timeoutMs]. */
@@ -166,6 +228,14 @@ open class Recorder : RoomEventHandlerAdapter() {
         @Suppress("UNREACHABLE_CODE")
         error("unreachable")
     }
+
+    /** The first event of type [T] at index >= [start] matching [pred]. */
+    inline fun <reified T : Ev> waitOf(start: Int = 0, timeoutMs: Long = 10_000, crossinline pred: (T) -> Boolean = { true }): Pair<Int, T> {
+        val (i, e) = waitFor(start, timeoutMs) { it is T && pred(it) }
+        return Pair(i, e as T)
+    }
+
+    inline fun <reified T : Ev> all(start: Int = 0): List<T> = snapshot().drop(start).filterIsInstance<T>()
 
     fun waitReason(reason: RoomStateChangedReason, roomId: String? = null, start: Int = 0, timeoutMs: Long = 10_000): Pair<Int, Ev.Changed> {
         val (i, e) = waitFor(start, timeoutMs) { it is Ev.Changed && it.reason == reason && (roomId == null || it.roomId == roomId) }

@@ -21,7 +21,13 @@
 //!   (see docs/chaos.md for the exact rule);
 //! - no callback after `destroy` returned; the server's RSS comes back near its baseline.
 //!
-//! Short form (the default, part of the suite): 150 engines, 40 s of faults.
+//! `chaos_soak_cluster` runs the same soak with the same checks on a cluster (contract §8): a real
+//! `redis-server` and three node processes sharing it, proxy *p* in front of node *p* mod 3, every
+//! engine given a comma-separated list of three proxies (one per node, so a cut moves it to another
+//! node), and the server SIGKILL becomes a node SIGKILL + restart on the same ports. The two soaks
+//! run one after the other (they would compete for the cores).
+//!
+//! Short form (the default, part of the suite): 150 engines, 40 s of faults (each soak).
 //! Long form: `CHAOS_SECS=300 CHAOS_ENGINES=300 cargo test --release --features server,cli --test chaos -- --nocapture`.
 //! Knobs (env): CHAOS_SECS, CHAOS_ENGINES, CHAOS_PROXIES, CHAOS_SEED (replays a fault plan),
 //! CHAOS_RETRY (room_retry_time, s), CHAOS_SERVER_LOG=1 (server stderr to ours).
@@ -37,6 +43,7 @@ use std::time::{Duration, Instant};
 
 use common::harness::{eventually, init_logs, token, APP_ID, SECRET};
 use common::proxy::{Cut, FaultProxy};
+use common::redis::RedisServer;
 use parking_lot::Mutex;
 use zego_room::error_codes::*;
 use zego_room::protocol::MsgKind;
@@ -47,6 +54,8 @@ use RoomStateChangedReason as R;
 
 const BIN: &str = env!("CARGO_BIN_EXE_zego-room-server");
 const ROOMS: usize = 5;
+/// Node processes of the cluster soak.
+const NODES: usize = 3;
 /// Server flags: a 1 s ping and a 3 s grace, so faults longer than 3 s really remove users.
 const PING_SECS: u64 = 1;
 const GRACE_SECS: u64 = 3;
@@ -84,12 +93,14 @@ struct Server {
 }
 
 impl Server {
-    fn spawn(ws: SocketAddr, admin: SocketAddr) -> Server {
+    /// `extra`: more flags (a cluster node's `--redis …`).
+    fn spawn(ws: SocketAddr, admin: SocketAddr, extra: &[String]) -> Server {
         let log = std::env::var_os("CHAOS_SERVER_LOG").is_some();
         let child = Command::new(BIN)
             .args(["--listen", &ws.to_string(), "--admin-listen", &admin.to_string(), "--app-id", &APP_ID.to_string()])
             .args(["--server-secret", SECRET, "--ping-interval", &PING_SECS.to_string()])
             .args(["--heartbeat-timeout", &GRACE_SECS.to_string()])
+            .args(extra)
             .stdout(Stdio::null())
             // Nobody reads a pipe here: a full one would stall the server. Null unless asked.
             .stderr(if log { Stdio::inherit() } else { Stdio::null() })
@@ -960,7 +971,17 @@ fn plan(rng: &mut fastrand::Rng, secs: u64, proxies: usize) -> Vec<Step> {
         }
         t += ms(rng.u64(100..500));
     }
-    steps.push(Step { at: kill_at, kind: Kind::ServerKill, proxy: 0, hold: down, arg: 0 });
+    // Which server (a cluster has several); drawn last so every other step of a seed stays as it was.
+    let which = rng.u64(..);
+    steps.push(Step { at: kill_at, kind: Kind::ServerKill, proxy: 0, hold: down, arg: which });
+    // At least two duplicate logins whatever the draws (at 20 % and 80 %, clear of the kill), so
+    // every run checks the duplicate-login rule.
+    for at in [total.mul_f64(0.2), total.mul_f64(0.8)] {
+        let near_kill = at + ms(5000) > kill_at && at < kill_at + down + ms(2000);
+        if !near_kill {
+            steps.push(Step { at, kind: Kind::Duplicate, proxy: 0, hold: Duration::ZERO, arg: rng.u64(..) });
+        }
+    }
     steps.sort_by_key(|s| s.at);
     steps
 }
@@ -1004,8 +1025,8 @@ struct Peer {
     user: User,
     engine: RoomEngine,
     rec: Arc<Recorder>,
-    /// `None`: connected straight to the server (the observers).
-    proxy: Option<usize>,
+    /// The proxies in its server list (empty: straight to the servers, the observers).
+    proxies: Vec<usize>,
     observer_of: Option<String>,
     roles: Roles,
     act: Mutex<Act>,
@@ -1014,13 +1035,13 @@ struct Peer {
 }
 
 impl Peer {
-    fn new(tag: u32, user: User, url: String, proxy: Option<usize>, observer_of: Option<String>, roles: Roles, retry: u64) -> Arc<Peer> {
+    fn new(tag: u32, user: User, url: String, proxies: Vec<usize>, observer_of: Option<String>, roles: Roles, retry: u64) -> Arc<Peer> {
         let rec = Arc::new(Recorder::new());
         let profile = EngineProfile { app_id: APP_ID, server: url, room_mode: RoomMode::SingleRoom };
         let engine = RoomEngine::new(profile, rec.clone()).expect("engine created");
         engine.set_engine_config(&format!("room_retry_time={retry}")).expect("room_retry_time accepted");
         let act = Act { rng: Some(fastrand::Rng::with_seed(tag as u64 * 7919)), ..Act::default() };
-        Arc::new(Peer { tag, user, engine, rec, proxy, observer_of, roles, act: Mutex::new(act), superseded: AtomicBool::new(false) })
+        Arc::new(Peer { tag, user, engine, rec, proxies, observer_of, roles, act: Mutex::new(act), superseded: AtomicBool::new(false) })
     }
 
     fn login(&self, room: &str) {
@@ -1320,6 +1341,24 @@ fn first<T: std::fmt::Debug>(v: &[T], n: usize) -> &[T] {
 
 #[test]
 fn chaos_soak() {
+    soak(false);
+}
+
+/// Not in the suite yet: in 1 of 3 runs so far, 2 of 155 engines did not reach Logined within
+/// 60 s of the *first* logins, before any fault (seed 1796046784328714140, under a load average
+/// of 11 on 2 cores); not diagnosed. Run it with `-- --ignored --exact chaos_soak_cluster`.
+#[test]
+#[ignore = "first logins on the cluster sometimes stall (not diagnosed); see the doc comment"]
+fn chaos_soak_cluster() {
+    soak(true);
+}
+
+/// One soak at a time (they would compete for the cores).
+static SOAK: Mutex<()> = Mutex::new(());
+
+/// The soak on one server (`cluster` false) or on a cluster of [`NODES`] nodes sharing a Redis.
+fn soak(cluster: bool) {
+    let _one_at_a_time = SOAK.lock();
     init_logs();
     let started = Instant::now();
     let secs = env_u64("CHAOS_SECS", 40);
@@ -1328,18 +1367,31 @@ fn chaos_soak() {
     let retry = env_u64("CHAOS_RETRY", 1200);
     let seed = env_u64("CHAOS_SEED", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64);
     eprintln!(
-        "chaos: seed {seed} (replay with CHAOS_SEED={seed}), {n} engines + {ROOMS} observers, {ROOMS} rooms, {proxies_n} proxies, {secs} s of faults, room_retry_time {retry} s"
+        "chaos{}: seed {seed} (replay with CHAOS_SEED={seed}), {n} engines + {ROOMS} observers, {ROOMS} rooms, {proxies_n} proxies, {secs} s of faults, room_retry_time {retry} s",
+        if cluster { " cluster" } else { "" }
     );
     let mut rng = fastrand::Rng::with_seed(seed);
     let steps = plan(&mut rng, secs, proxies_n);
 
-    // --- server and proxies
-    let (ws, admin_addr) = (free_addr(), free_addr());
-    let mut server = Server::spawn(ws, admin_addr);
-    let pid1 = server.pid();
+    // --- servers (one, or NODES sharing a Redis) and proxies (proxy p in front of server p % S)
+    let redis = cluster.then(RedisServer::start);
+    let node_args = |k: usize| -> Vec<String> {
+        match &redis {
+            Some(r) => ["--redis", &r.url(), "--redis-prefix", &format!("chaos{seed}"), "--node-id", &format!("node-{k}")].map(String::from).to_vec(),
+            None => Vec::new(),
+        }
+    };
+    let addrs: Vec<(SocketAddr, SocketAddr)> = (0..if cluster { NODES } else { 1 }).map(|_| (free_addr(), free_addr())).collect();
+    let mut servers: Vec<Server> = addrs.iter().enumerate().map(|(k, (ws, admin))| Server::spawn(*ws, *admin, &node_args(k))).collect();
+    let pid1 = servers[0].pid();
     std::thread::sleep(Duration::from_millis(300));
-    let rss_pre = server.rss_kb();
-    let proxies: Vec<FaultProxy> = (0..proxies_n).map(|_| FaultProxy::start(ws)).collect();
+    let rss_pre: Vec<u64> = servers.iter().map(Server::rss_kb).collect();
+    let proxies: Vec<FaultProxy> = (0..proxies_n).map(|p| FaultProxy::start(addrs[p % addrs.len()].0)).collect();
+    // The proxies in engine list q: its proxy, and in a cluster the next ones up to one per node.
+    let list_of = |q: usize| -> Vec<usize> { (0..if cluster { NODES.min(proxies_n) } else { 1 }).map(|j| (q + j) % proxies_n).collect() };
+    let urls = |list: &[usize]| -> String { list.iter().map(|p| proxies[*p].url()).collect::<Vec<_>>().join(",") };
+    // Observers: straight to the servers (in a cluster to all nodes, its room's node first).
+    let direct = |r: usize| -> String { (0..addrs.len()).map(|j| format!("ws://{}", addrs[(r + j) % addrs.len()].0)).collect::<Vec<_>>().join(",") };
 
     // --- engines: an observer per room straight to the server (never faulted; it places custom
     // commands among broadcasts and sees when sessions were dropped, for the message checker);
@@ -1351,13 +1403,14 @@ fn chaos_soak() {
         let room = room_name(r);
         let tag = next_tag.fetch_add(1, Ordering::SeqCst);
         let user = User::new(format!("obs-{room}"), format!("observer {r}"));
-        initial.push(Peer::new(tag, user, format!("ws://{ws}"), None, Some(room), Roles::default(), retry));
+        initial.push(Peer::new(tag, user, direct(r), Vec::new(), Some(room), Roles::default(), retry));
     }
     for i in 0..n {
         let tag = next_tag.fetch_add(1, Ordering::SeqCst);
         let roles = Roles { publisher: i % 4 == 0, player: i % 3 == 1, sender: i % 10 == 5 };
         let user = User::new(format!("u{i:04}"), format!("user {i}"));
-        initial.push(Peer::new(tag, user, proxies[i % proxies_n].url(), Some(i % proxies_n), None, roles, retry));
+        let list = list_of(i % proxies_n);
+        initial.push(Peer::new(tag, user, urls(&list), list, None, roles, retry));
     }
     let login_started = Instant::now();
     for (k, p) in initial.iter().enumerate() {
@@ -1370,18 +1423,30 @@ fn chaos_soak() {
     let peers: Arc<Mutex<Vec<Arc<Peer>>>> = Arc::new(Mutex::new(initial));
     let all = || peers.lock().clone();
     let all_in = eventually(Duration::from_secs(60), || all().iter().all(|p| matches!(p.rec.current(), Some((_, R::Logined)))));
-    assert!(all_in, "not every engine logged in within 60 s: {} did", all().iter().filter(|p| matches!(p.rec.current(), Some((_, R::Logined)))).count());
+    if !all_in {
+        let stuck: Vec<String> = all()
+            .iter()
+            .filter(|p| !matches!(p.rec.current(), Some((_, R::Logined))))
+            .take(10)
+            .map(|p| {
+                let log = p.rec.snapshot();
+                let tail: Vec<String> = log[log.len().saturating_sub(6)..].iter().map(|e| format!("{:?}", e.rec)).collect();
+                format!("{} via {:?}: {:?}, last events {tail:?}", p.user.user_id, p.proxies, p.rec.current())
+            })
+            .collect();
+        panic!("seed {seed}: not every engine logged in within 60 s: {stuck:#?}");
+    }
     let login_time = login_started.elapsed();
     // Let the Add fan-out settle, then sample the baseline with sessions.
-    let admin = server.admin();
+    let admin = servers[servers.len() - 1].admin();
     let mut first_problems = Vec::new();
     let settled = eventually(Duration::from_secs(30), || {
         first_problems = membership_problems(&admin, &all(), &tags_of(&all()));
         first_problems.is_empty()
     });
     assert!(settled, "seed {seed}: first logins did not settle: {:#?}", first(&first_problems, 30));
-    let rss_sessions = server.rss_kb();
-    eprintln!("chaos: {} engines logged in in {login_time:.1?}; server RSS pre-login {rss_pre} kB, with sessions {rss_sessions} kB", n + ROOMS);
+    let rss_sessions: Vec<u64> = servers.iter().map(Server::rss_kb).collect();
+    eprintln!("chaos: {} engines logged in in {login_time:.1?}; server RSS pre-login {rss_pre:?} kB, with sessions {rss_sessions:?} kB", n + ROOMS);
 
     // --- activity (publish, SEI, play, messages, extra info) on its own thread until told to stop
     let stop = Arc::new(AtomicBool::new(false));
@@ -1404,8 +1469,10 @@ fn chaos_soak() {
     let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
     let mut restores: Vec<(Instant, Restore)> = Vec::new();
     let mut busy_until: Vec<Instant> = vec![Instant::now(); proxies_n];
-    let mut rss_peak = rss_sessions;
+    let mut hole_until: Vec<Instant> = vec![Instant::now(); proxies_n];
+    let mut rss_peak = rss_sessions.clone();
     let mut restarts = 0;
+    let mut killed: Option<usize> = None;
     let mut kill_at: Option<Instant> = None;
     let mut ops = (0usize, 0usize, 0usize); // (logout+login, switch, skipped: not connected)
     let mut dups = (0usize, 0usize); // (done, skipped: nobody eligible)
@@ -1450,6 +1517,7 @@ fn chaos_soak() {
                     restores.push((until, Restore::Cut(s.proxy)));
                 }
                 Kind::ShortBlackhole | Kind::LongBlackhole => {
+                    hole_until[s.proxy] = until + Duration::from_millis(200);
                     p.cut(Cut::Blackhole);
                     restores.push((until, Restore::Blackhole(s.proxy)));
                 }
@@ -1484,14 +1552,28 @@ fn chaos_soak() {
                 Kind::Duplicate => {
                     // A connected engine whose network is calm now and for the next 1.5 s, so its
                     // session is held and it hears the kick: the newer login must win (§1.6).
-                    let soon = |q: usize| {
+                    let soon = |q: &usize| {
+                        let q = *q;
                         busy_until[q] > now
                             || steps[next..].iter().take_while(|x| x.at <= elapsed + Duration::from_millis(1500)).any(|x| x.kind.is_fault() && x.proxy == q)
+                    };
+                    let hole = |q: usize| {
+                        hole_until[q] > now
+                            || steps[next..]
+                                .iter()
+                                .take_while(|x| x.at <= elapsed + Duration::from_millis(1500))
+                                .any(|x| matches!(x.kind, Kind::ShortBlackhole | Kind::LongBlackhole) && x.proxy == q)
                     };
                     let list: Vec<Arc<Peer>> = all()
                         .into_iter()
                         .filter(|p| p.observer_of.is_none() && !p.superseded.load(Ordering::SeqCst) && p.rec.up_room().is_some())
-                        .filter(|p| p.proxy.is_some_and(|q| !soon(q)))
+                        // Its first proxy calm. In a cluster it may be on another proxy of its
+                        // list: a cut there makes the kick reach it by its resume being refused
+                        // (KickOut out of Reconnecting; kicks are remembered for the tombstone
+                        // TTL), but a blackhole could let its session expire while it still looks
+                        // connected, and it would then log in afresh and kick the newer engine:
+                        // no blackhole on any proxy of its list.
+                        .filter(|p| p.proxies.first().is_some_and(|q| !soon(q)) && !p.proxies.iter().any(|q| hole(*q)))
                         .collect();
                     if list.is_empty() {
                         dups.1 += 1;
@@ -1501,28 +1583,33 @@ fn chaos_soak() {
                         let tag = next_tag.fetch_add(1, Ordering::SeqCst);
                         let name = if (s.arg >> 8) % 2 == 0 { old.user.user_name.clone() } else { format!("{} #{tag}", old.user.user_id) };
                         let user = User::new(old.user.user_id.clone(), name);
-                        let q = old.proxy.unwrap();
-                        let new = Peer::new(tag, user, proxies[q].url(), Some(q), None, old.roles, retry);
+                        let list = old.proxies.clone();
+                        let new = Peer::new(tag, user, urls(&list), list, None, old.roles, retry);
                         new.login(&room_name(((s.arg >> 20) % ROOMS as u64) as usize));
                         peers.lock().push(new);
                         dups.0 += 1;
                     }
                 }
                 Kind::ServerKill => {
-                    rss_peak = rss_peak.max(server.rss_kb());
-                    server.sigkill();
+                    let k = (s.arg % servers.len() as u64) as usize;
+                    rss_peak[k] = rss_peak[k].max(servers[k].rss_kb());
+                    let pid = servers[k].pid();
+                    servers[k].sigkill();
                     kill_at = Some(Instant::now());
                     std::thread::sleep(s.hold);
-                    // Re-spawn on the same ports (the old `server` is replaced; its Drop is harmless).
-                    server = Server::spawn(ws, admin_addr);
+                    // Re-spawn on the same ports (the old `Server` is replaced; its Drop is harmless).
+                    servers[k] = Server::spawn(addrs[k].0, addrs[k].1, &node_args(k));
+                    killed = Some(k);
                     restarts += 1;
-                    eprintln!("chaos: server SIGKILLed at {:.1?} (pid {pid1}), down {:?}, restarted as pid {}", elapsed, s.hold, server.pid());
+                    eprintln!("chaos: server {k} SIGKILLed at {:.1?} (pid {pid}; first server pid {pid1}), down {:?}, restarted as pid {}", elapsed, s.hold, servers[k].pid());
                 }
             }
             *counts.entry(s.kind).or_default() += 1;
         }
         if last_rss.elapsed() > Duration::from_secs(1) {
-            rss_peak = rss_peak.max(server.rss_kb());
+            for (peak, server) in rss_peak.iter_mut().zip(&servers) {
+                *peak = (*peak).max(server.rss_kb());
+            }
             last_rss = Instant::now();
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -1561,8 +1648,9 @@ fn chaos_soak() {
     }
     let reconnect_time = settle_start.elapsed();
 
-    // --- invariant 2: users, streams, extra info, messages converge (polled with a deadline)
-    let admin = server.admin();
+    // --- invariant 2: users, streams, extra info, messages converge (polled with a deadline; in a
+    // cluster asked of the node that was killed and restarted: every node answers for all)
+    let admin = servers[killed.unwrap_or(0)].admin();
     let mut last_problems: Vec<String> = Vec::new();
     let converged = eventually(Duration::from_secs(45), || {
         let mut problems = membership_problems(&admin, &peers, &tags);
@@ -1605,7 +1693,7 @@ fn chaos_soak() {
         }
     }
     violations.extend(msgs.violations.iter().map(|v| format!("messages: {v}")));
-    let rss_before_destroy = server.rss_kb();
+    let rss_before_destroy: Vec<u64> = servers.iter().map(Server::rss_kb).collect();
     let attempts: usize = proxies.iter().map(FaultProxy::connection_attempts).sum();
     let engines_reconnected = peers.iter().filter(|p| analyze_peer(p, &tags).reconnected > 0).count();
 
@@ -1626,29 +1714,34 @@ fn chaos_soak() {
     });
     let destroy_time = destroy_start.elapsed();
 
-    // --- invariant 4: the server empties and its RSS comes back near the pre-login baseline
-    let admin = server.admin();
+    // --- invariant 4: the servers empty (asked of every node) and their RSS comes back near the
+    // pre-login baseline (a restarted process is held to the first one's)
+    let rooms: Vec<String> = (0..ROOMS).map(room_name).collect();
+    let rooms: Vec<&str> = rooms.iter().map(String::as_str).collect();
     let empty = eventually(Duration::from_secs(GRACE_SECS + 10), || {
-        admin
-            .describe_user_num(&(0..ROOMS).map(room_name).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>())
-            .ok()
-            .and_then(|v| v["Data"].as_array().map(|a| a.iter().all(|r| r["UserCount"] == 0)))
-            .unwrap_or(false)
+        servers.iter().all(|server| {
+            server
+                .admin()
+                .describe_user_num(&rooms)
+                .ok()
+                .and_then(|v| v["Data"].as_array().map(|a| a.iter().all(|r| r["UserCount"] == 0)))
+                .unwrap_or(false)
+        })
     });
     std::thread::sleep(Duration::from_secs(GRACE_SECS + 1));
-    let slack_kb = (20 * 1024).max(rss_pre / 2);
-    let mut rss_final = server.rss_kb();
+    let slack_kb = (20 * 1024).max(rss_pre.iter().max().copied().unwrap_or(0) / 2);
+    let mut rss_final: Vec<u64> = Vec::new();
     // Give the allocator a moment if it is just above (polled, not a blind wait).
     let rss_ok = eventually(Duration::from_secs(5), || {
-        rss_final = server.rss_kb();
-        rss_final <= rss_pre + slack_kb
+        rss_final = servers.iter().map(Server::rss_kb).collect();
+        rss_final.iter().zip(&rss_pre).all(|(f, pre)| *f <= pre + slack_kb)
     });
     let late: usize = peers.iter().map(|p| p.rec.late.load(Ordering::SeqCst)).sum();
     let after: usize = peers.iter().map(|p| p.rec.log.lock().len() - p.rec.len_at_destroy.load(Ordering::SeqCst)).sum();
     let _ = kill_at;
 
     eprintln!(
-        "chaos summary: seed {seed}; {} engines ({n} + {ROOMS} observers + {} duplicates) / {ROOMS} rooms / {proxies_n} proxies; faults {counts:?}; \
+        "chaos{} summary: seed {seed}; {} engines ({n} + {ROOMS} observers + {} duplicates) / {ROOMS} rooms / {proxies_n} proxies; faults {counts:?}; \
          engine ops logout+login {} switch {} (skipped {}); duplicate logins {} (skipped {}), KickOut 1002050 {dup_kicks}; server restarts {restarts}; \
          logins {logins}, Reconnecting {reconnecting}, Reconnected {reconnected} ({engines_reconnected} engines; {} resumed, {} fresh for the message checker); \
          unexpected terminal reasons {terminal}; users reported Add {adds} Delete {deletes}; streams Add {s_adds} Delete {s_deletes}; \
@@ -1656,8 +1749,9 @@ fn chaos_soak() {
          connections through the proxies {attempts}; events {events}; \
          all reconnected {reconnect_time:.1?}, views converged {converge_time:.1?}, messages complete {messages_time:.1?} after the faults; \
          destroy of all {destroy_time:.1?}; callbacks after destroy {late} (events {after}); \
-         server RSS pre-login {rss_pre} kB, with sessions {rss_sessions} kB, peak {rss_peak} kB, restarted server with sessions {rss_before_destroy} kB, final {rss_final} kB (limit {} kB); \
+         server RSS pre-login {rss_pre:?} kB, with sessions {rss_sessions:?} kB, peak {rss_peak:?} kB, after the restart with sessions {rss_before_destroy:?} kB, final {rss_final:?} kB (limit pre-login + {slack_kb} kB); \
          total {:.1?}",
+        if cluster { " cluster" } else { "" },
         peers.len(),
         dups.0,
         ops.0,
@@ -1678,7 +1772,6 @@ fn chaos_soak() {
         msgs.runs,
         msgs.resent_across_restart,
         stats.extra_sets.load(Ordering::Relaxed),
-        rss_pre + slack_kb,
         started.elapsed()
     );
 
@@ -1702,10 +1795,13 @@ fn chaos_soak() {
     assert!(failures.is_empty(), "seed {seed}: {}", failures.join("\n"));
     assert_eq!(late + after, 0, "seed {seed}: callbacks ran after destroy returned");
     assert!(empty, "seed {seed}: the server still lists users after every engine was destroyed");
-    assert!(rss_ok, "seed {seed}: server RSS {rss_final} kB did not come back near the pre-login {rss_pre} kB (limit {} kB)", rss_pre + slack_kb);
+    assert!(rss_ok, "seed {seed}: server RSS {rss_final:?} kB did not come back near the pre-login {rss_pre:?} kB (+{slack_kb} kB)");
     assert!(reconnected > 0 && restarts == 1, "seed {seed}: the soak injected nothing that forced a reconnect");
     assert!(msgs.required > 0 && sei > 0 && s_adds > 0, "seed {seed}: the soak checked no message, SEI frame or stream");
+    assert!(dups.0 > 0 && dup_kicks == dups.0, "seed {seed}: duplicate logins {dups:?} (done, skipped), KickOut 1002050 {dup_kicks}");
     drop(proxies);
+    drop(servers);
+    drop(redis);
 }
 
 // ---------------------------------------------------------------------------------------------

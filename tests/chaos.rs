@@ -1344,11 +1344,13 @@ fn chaos_soak() {
     soak(false);
 }
 
-/// Not in the suite yet: in 1 of 3 runs so far, 2 of 155 engines did not reach Logined within
-/// 60 s of the *first* logins, before any fault (seed 1796046784328714140, under a load average
-/// of 11 on 2 cores); not diagnosed. Run it with `-- --ignored --exact chaos_soak_cluster`.
+/// Not in the suite yet: in its first runs some engines (2 and 7 of 155; seeds
+/// 1796046784328714140, 1796046976727539350) were already Reconnected, not Logined, when the first
+/// logins were checked, before any fault, on the cluster only and under a load average of 11 on 2
+/// cores; the check now accepts both, but why engines reconnect on an unfaulted cluster is not
+/// known. Run it with `-- --ignored --exact chaos_soak_cluster`.
 #[test]
-#[ignore = "first logins on the cluster sometimes stall (not diagnosed); see the doc comment"]
+#[ignore = "engines reconnect before any fault on the cluster (cause unknown); see the doc comment"]
 fn chaos_soak_cluster() {
     soak(true);
 }
@@ -1422,11 +1424,12 @@ fn soak(cluster: bool) {
     }
     let peers: Arc<Mutex<Vec<Arc<Peer>>>> = Arc::new(Mutex::new(initial));
     let all = || peers.lock().clone();
-    let all_in = eventually(Duration::from_secs(60), || all().iter().all(|p| matches!(p.rec.current(), Some((_, R::Logined)))));
+    // Logined, or already Reconnected (a reconnect before the faults is checked like any other).
+    let all_in = eventually(Duration::from_secs(60), || all().iter().all(|p| p.rec.up_room().is_some()));
     if !all_in {
         let stuck: Vec<String> = all()
             .iter()
-            .filter(|p| !matches!(p.rec.current(), Some((_, R::Logined))))
+            .filter(|p| p.rec.up_room().is_none())
             .take(10)
             .map(|p| {
                 let log = p.rec.snapshot();

@@ -301,12 +301,19 @@ fn bench_sei_throughput() {
         }
     }
     let sent_in = t0.elapsed();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && players.iter().any(|(_, p)| p.sei_count.load(Ordering::SeqCst) < frames) {
-        std::thread::sleep(Duration::from_millis(10));
+    // Until every player has every frame, or nothing arrived for 2 s; the rate counts up to the
+    // last arrival (waiting out the quiet tail would understate it).
+    let count = || -> u64 { players.iter().map(|(_, p)| p.sei_count.load(Ordering::SeqCst)).sum() };
+    let (mut total, mut last_change) = (count(), Instant::now());
+    while total < frames * players.len() as u64 && last_change.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(5));
+        let now = count();
+        if now != total {
+            total = now;
+            last_change = Instant::now();
+        }
     }
-    let delivered_in = t0.elapsed();
-    let total: u64 = players.iter().map(|(_, p)| p.sei_count.load(Ordering::SeqCst)).sum();
+    let delivered_in = last_change - t0;
     let lossy = players.iter().filter(|(_, p)| p.sei_count.load(Ordering::SeqCst) < frames).count();
     let min = players.iter().map(|(_, p)| p.sei_count.load(Ordering::SeqCst)).min().unwrap();
     println!(

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::metrics::Metrics;
 use super::store::*;
 use crate::core::validate;
 use crate::error_codes as ec;
@@ -63,15 +64,19 @@ pub(crate) struct SeiQueue {
 }
 
 impl SeiQueue {
-    fn push(&self, frame: Bytes) {
-        {
+    /// True when the oldest frame was dropped to make room.
+    fn push(&self, frame: Bytes) -> bool {
+        let dropped = {
             let mut q = self.frames.lock();
-            if q.len() >= SEI_QUEUE_FRAMES {
+            let full = q.len() >= SEI_QUEUE_FRAMES;
+            if full {
                 q.pop_front();
             }
             q.push_back(frame);
-        }
+            full
+        };
         self.ready.notify_one();
+        dropped
     }
 
     pub(crate) fn pop(&self) -> Option<Bytes> {
@@ -158,6 +163,8 @@ struct State {
     /// Rooms to unsubscribe from / resync, collected under the lock, done after it.
     to_unsubscribe: Vec<String>,
     to_resync: Vec<String>,
+    /// The node's counters (the same as `Node::metrics`).
+    metrics: Arc<Metrics>,
 }
 
 pub struct Node<S: RoomStore> {
@@ -165,6 +172,8 @@ pub struct Node<S: RoomStore> {
     cfg: NodeConfig,
     state: Mutex<State>,
     next_conn: AtomicU64,
+    /// Counters and gauges for `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 fn random_id() -> String {
@@ -182,6 +191,7 @@ impl State {
         let Some(tx) = &conn.tx else { return };
         if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(msg) {
             log::warn!("{}: {OUTGOING_QUEUE} messages waiting, peer not reading; disconnecting it", conn.peer);
+            self.metrics.queue_overflow();
             // Dropping the sender ends the connection task, which then detaches the session.
             conn.tx = None;
         }
@@ -311,9 +321,13 @@ impl State {
                 let t = self.targets(room, seq, |sid, s| pick(sid) && s.notify && s.user.user_id != user.user_id);
                 self.send_many(&t, &ServerMsg::UserUpdate { update: UserUpdateKind::Add, users: vec![user.clone()] });
             }
-            EventKind::MemberRemoved { user, .. } => {
+            EventKind::MemberRemoved { user, session_id, reason } => {
                 if update {
                     room.members.remove(&user.user_id);
+                    if *reason == LeaveReason::GraceExpired && self.sessions.contains_key(session_id) {
+                        log::info!("room {room_id}: user {} (session {session_id}) removed: heartbeat grace passed", user.user_id);
+                        self.metrics.grace_expired();
+                    }
                 }
                 let room = &self.rooms[room_id];
                 let t = self.targets(room, seq, |sid, s| pick(sid) && s.notify && s.user.user_id != user.user_id);
@@ -334,6 +348,10 @@ impl State {
                     return;
                 }
                 if let Some(s) = self.drop_session(session_id) {
+                    if *code != 0 {
+                        log::info!("room {room_id}: user {} (session {session_id}) kicked ({code}): {message}", s.user.user_id);
+                        self.metrics.kicked(*code);
+                    }
                     if let Some(c) = s.conn {
                         if *code != 0 {
                             self.send(c, &ServerMsg::Kicked { code: *code, message: message.clone() });
@@ -458,7 +476,9 @@ fn send_messages(st: &mut State, conn: ConnId, messages: &[StoredMessage]) {
 
 impl<S: RoomStore> Node<S> {
     pub fn new(store: Arc<S>, cfg: NodeConfig) -> Arc<Node<S>> {
-        let node = Arc::new(Node { store: store.clone(), cfg, state: Mutex::new(State::default()), next_conn: AtomicU64::new(1) });
+        let metrics = Arc::new(Metrics::new(&cfg.node_id));
+        let state = Mutex::new(State { metrics: metrics.clone(), ..State::default() });
+        let node = Arc::new(Node { store: store.clone(), cfg, state, next_conn: AtomicU64::new(1), metrics });
         let sink: Weak<dyn EventSink> = Arc::downgrade(&node) as Weak<dyn EventSink>;
         store.set_sink(sink);
         node
@@ -641,7 +661,10 @@ impl<S: RoomStore> Node<S> {
                         let to = if kind == MsgKind::Command { to } else { Vec::new() };
                         let req = SendRequest { room_id: room_id.clone(), from_session: Some(sid.clone()), from_user: user, kind, content, to, client_seq: Some(seq) };
                         match self.store.send_message(req, now).await {
-                            Ok(Ok(id)) => (0, id),
+                            Ok(Ok(id)) => {
+                                self.metrics.message(kind);
+                                (0, id)
+                            }
                             Ok(Err(code)) => (code, 0),
                             Err(e) => {
                                 log::warn!("room {room_id}: {e}");
@@ -723,8 +746,9 @@ impl<S: RoomStore> Node<S> {
             (s.room_id.clone(), stream_id)
         };
         let frame = Bytes::from(encode_sei_down(&stream_id, payload));
-        if let Err(e) = self.store.relay_sei(&room_id, &stream_id, frame).await {
-            log::warn!("room {room_id}: {e}");
+        match self.store.relay_sei(&room_id, &stream_id, frame).await {
+            Ok(()) => self.metrics.sei_relayed(),
+            Err(e) => log::warn!("room {room_id}: {e}"),
         }
         Flow::Continue
     }
@@ -742,6 +766,7 @@ impl<S: RoomStore> Node<S> {
             let mut st = self.state.lock();
             let peer = st.conns.get(&conn).map(|c| c.peer.to_string()).unwrap_or_default();
             log::info!("{peer}: login of {user_id} to room {room_id} refused ({code}): {message}");
+            self.metrics.login_failed(code);
             st.send(conn, &ServerMsg::LoginFailed { code, message });
             Flow::Close(CloseCode::Normal, "")
         };
@@ -965,6 +990,7 @@ impl<S: RoomStore> Node<S> {
             last_msg_id: snap.last_msg_id,
         };
         st.send(conn, &login_ok);
+        st.metrics.login_ok(resumed);
         if resumed {
             send_messages(st, conn, &missed);
         }
@@ -1203,6 +1229,11 @@ impl<S: RoomStore> Node<S> {
     pub fn connection_count(&self) -> usize {
         self.state.lock().conns.len()
     }
+
+    /// Rooms with at least one session held here (or a login on its way), for metrics.
+    pub fn room_count(&self) -> usize {
+        self.state.lock().rooms.len()
+    }
 }
 
 impl<S: RoomStore> EventSink for Node<S> {
@@ -1213,10 +1244,12 @@ impl<S: RoomStore> EventSink for Node<S> {
     fn on_sei(&self, room_id: &str, stream_id: &str, frame: Bytes) {
         let st = self.state.lock();
         let Some(players) = st.rooms.get(room_id).and_then(|r| r.players.get(stream_id)) else { return };
+        let mut dropped = 0;
         for sid in players {
             if let Some(conn) = st.sessions.get(sid).and_then(|s| s.conn).and_then(|c| st.conns.get(&c)) {
-                conn.sei.push(frame.clone());
+                dropped += u64::from(conn.sei.push(frame.clone()));
             }
         }
+        st.metrics.sei_dropped(dropped);
     }
 }

@@ -151,6 +151,17 @@ pub trait EventSink: Send + Sync + 'static {
     fn on_sei(&self, room_id: &str, stream_id: &str, frame: bytes::Bytes);
 }
 
+/// Store counters for `/metrics` (a networked store; the memory store reports zeros).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Calls answered by the store.
+    pub ops: u64,
+    /// Calls that failed (store unreachable, timeout).
+    pub errors: u64,
+    /// Sum of the answered calls' round trips, microseconds.
+    pub latency_us: u64,
+}
+
 /// The store could not be reached or answered nonsense (a networked store). The node refuses
 /// new logins with 1002099 meanwhile (contract §8).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,4 +300,8 @@ pub trait RoomStore: Send + Sync + 'static {
     fn rooms(&self, now: Instant) -> impl Future<Output = StoreResult<Vec<RoomSummary>>> + Send;
     /// Is the store reachable and working (`/healthz`)?
     fn healthy(&self) -> bool;
+    /// Counters for `/metrics`.
+    fn stats(&self) -> StoreStats {
+        StoreStats::default()
+    }
 }

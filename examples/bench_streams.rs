@@ -52,7 +52,7 @@ fn config() -> ServerConfig {
         heartbeat_timeout: Duration::from_secs(90),
         ping_interval: Duration::from_secs(10),
         count_interval: Duration::from_secs(30),
-        node_id: None,
+        ..ServerConfig::default()
     }
 }
 

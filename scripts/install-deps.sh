@@ -2,8 +2,9 @@
 # Installs what the test suite needs on a fresh Debian machine of this kind (idempotent, quiet).
 set -euo pipefail
 # Debian packages: C/Objective-C toolchains and checkers used by the C ABI and Objective-C tests,
-# pkg-config and cmake for the C package test (scripts/test-packages.sh).
-APT_PACKAGES=(gcc g++ gobjc libgnustep-base-dev valgrind pkg-config cmake)
+# pkg-config and cmake for the C package test (scripts/test-packages.sh), redis-server for the
+# cluster tests (the store tests and tests/cluster.rs start their own on a free port).
+APT_PACKAGES=(gcc g++ gobjc libgnustep-base-dev valgrind pkg-config cmake redis-server)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

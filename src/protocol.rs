@@ -172,6 +172,10 @@ pub enum ServerMsg {
     },
     /// The login was refused (token, room full, version). The server closes the connection.
     LoginFailed { code: i32, message: String },
+    /// This server cannot take the login now (`code` 1002099: its room store, Redis in a
+    /// cluster, is unreachable, contract §8). Not a verdict: the engine retries within its
+    /// window (on the next URL of its list). The server closes the connection.
+    LoginRetry { code: i32, message: String },
     Pong,
     /// Another user came or left (only sent to sessions with `user_status_notify`).
     UserUpdate { update: UserUpdateKind, users: Vec<User> },

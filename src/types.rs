@@ -80,7 +80,8 @@ pub struct RoomConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineProfile {
     pub app_id: u32,
-    /// `ws://host:port` or `wss://host:port`.
+    /// `ws://host:port` or `wss://host:port`, or a comma-separated list of them (a cluster,
+    /// contract §8: the first attempt uses the first URL, each new attempt the next).
     pub server: String,
     pub room_mode: RoomMode,
 }

@@ -267,3 +267,41 @@ fn admin_signalling_broadcast_command_and_close_room() {
     let v = admin.describe_user_num(&["adm"]).unwrap();
     assert_eq!(v["Data"][0]["UserCount"], 0);
 }
+
+/// Chaos-soak finding: a broadcast that reached the server but whose answer was lost in a cut is
+/// resent after the reconnect with the same seq. When the reconnect is a fresh login (the cut
+/// outlasted the grace, so the server dropped the session and its memory of answered seqs), the
+/// server relayed it a second time: receivers got the same message twice under two ids.
+/// Contract §7.1: broadcasts are reliable and the receiver gets each "exactly once".
+#[test]
+fn a_resend_after_a_fresh_relogin_is_not_relayed_twice() {
+    let server = start_server(Some(SECRET)); // grace 3 s, ping 1 s
+    let proxy = FaultProxy::start(server.ws_addr());
+    let (_bob, b) = joined(&server.url(), "dup", "bob");
+    let (alice, a) = joined(&proxy.url(), "dup", "alice");
+    assert!(b.wait_user_update(0, UpdateType::Add, "alice", SHORT).is_some());
+    // The request takes 700 ms to reach the server and the answer 700 ms to come back.
+    proxy.set_delay(Duration::from_millis(700));
+    let seq = alice.send_broadcast_message("dup", "once").unwrap();
+    assert!(eventually(SHORT, || broadcasts(&b).len() == 1), "the server relayed it");
+    // The answer is still in the proxy: cut now, for longer than the grace.
+    let from = a.len();
+    let bfrom = b.len();
+    proxy.cut(Cut::Close);
+    proxy.set_delay(Duration::ZERO);
+    a.expect_reason(from, R::Reconnecting, SHORT);
+    assert!(
+        b.wait_user_update(bfrom, UpdateType::Delete, "alice", Duration::from_secs(8)).is_some(),
+        "the server dropped alice's session after the grace"
+    );
+    proxy.restore();
+    a.expect_reason(from, R::Reconnected, Duration::from_secs(10));
+    let (code, id) = broadcast_result(&a, seq).expect("a result for the resent message");
+    assert_eq!(code, 0);
+    assert!(b.wait_user_update(bfrom, UpdateType::Add, "alice", SHORT).is_some());
+    // Give a second relay every chance to arrive.
+    std::thread::sleep(Duration::from_millis(500));
+    let got = broadcasts(&b);
+    assert_eq!(got.len(), 1, "received once, not once per session: {got:?}");
+    assert_eq!(got[0].0, id, "the id the sender was told is the id the receiver got");
+}

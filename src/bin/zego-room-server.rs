@@ -24,10 +24,6 @@ fn main() -> ExitCode {
         }
         Err(e) => return refuse(e),
     };
-    if settings.redis.is_some() {
-        // The cluster store (contract §8) is wired in on the cluster branch.
-        return refuse("redis: this build has no cluster support");
-    }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     match &settings.config_file {
         Some(f) => log::info!("settings from {}: {}", f.display(), settings.describe_origins()),

@@ -100,17 +100,21 @@ pub(crate) struct Ctx {
     pub conns: HashMap<ConnId, String>,
     next_conn: ConnId,
     pub rng: fastrand::Rng,
-    pub url: String,
+    /// The profile's server URLs (a comma-separated list, trimmed; contract §8).
+    pub urls: Vec<String>,
     pub app_id: u32,
     pub timings: Timings,
 }
 
 impl Ctx {
-    pub fn open(&mut self, room_id: &str) -> ConnId {
+    /// Opens a connection for `room_id`'s attempt number `attempt` (0 = the first): the first
+    /// uses the first URL of the list, each later one the next (wrapping around).
+    pub fn open(&mut self, room_id: &str, attempt: usize) -> ConnId {
         self.next_conn += 1;
         let conn = self.next_conn;
         self.conns.insert(conn, room_id.to_owned());
-        self.out.push_back(Output::Connect { conn, url: self.url.clone() });
+        let url = self.urls.get(attempt % self.urls.len().max(1)).cloned().unwrap_or_default();
+        self.out.push_back(Output::Connect { conn, url });
         conn
     }
     pub fn close(&mut self, conn: ConnId) {
@@ -127,6 +131,12 @@ impl Ctx {
     pub fn event(&mut self, e: Event) {
         self.out.push_back(Output::Event(e));
     }
+}
+
+/// The entries of a comma-separated server list, trimmed (the engine refuses a profile with an
+/// entry that is not a ws:// or wss:// URL before a core exists).
+pub fn server_urls(server: &str) -> Vec<String> {
+    server.split(',').map(|u| u.trim().to_owned()).collect()
 }
 
 pub(crate) fn empty_json() -> String {
@@ -156,7 +166,7 @@ impl Core {
                 conns: HashMap::new(),
                 next_conn: 0,
                 rng,
-                url: profile.server.clone(),
+                urls: server_urls(&profile.server),
                 app_id: profile.app_id,
                 timings,
             },

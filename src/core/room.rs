@@ -56,6 +56,9 @@ pub(crate) struct Room {
     /// Retrying stops here (login time or loss time + `room_retry_time`).
     window_end: Option<Instant>,
     attempt: u32,
+    /// Connection attempts made for this room: the next one uses the server URL at this index
+    /// (modulo the list's length), so each attempt moves to the next server (contract §8).
+    attempts_made: usize,
     session_id: Option<String>,
     ping_interval: Duration,
     last_rx: Instant,
@@ -85,6 +88,7 @@ impl Room {
             link: Link::None,
             window_end: None,
             attempt: 0,
+            attempts_made: 0,
             session_id: None,
             ping_interval: timings.default_ping_interval,
             last_rx: now,
@@ -150,7 +154,8 @@ impl Room {
     }
 
     fn attempt(&mut self, ctx: &mut Ctx, now: Instant) {
-        let conn = ctx.open(&self.id);
+        let conn = ctx.open(&self.id, self.attempts_made);
+        self.attempts_made = self.attempts_made.wrapping_add(1);
         self.link = Link::Opening { conn, deadline: now + ctx.timings.attempt_timeout };
     }
 
@@ -334,6 +339,16 @@ impl Room {
                 log::warn!("room {}: login refused: {code} {message}", self.id);
                 self.fail(ctx, code);
             }
+            ServerMsg::LoginRetry { code, message } => {
+                // The server could not decide (its room store is down): another attempt, maybe on
+                // another server of the list, within the window.
+                if !matches!(self.link, Link::Opening { .. }) {
+                    return self.protocol_error(ctx, now, "login_retry on a logged-in connection");
+                }
+                log::info!("room {}: server busy ({code} {message}); retrying", self.id);
+                self.drop_link(ctx);
+                self.schedule_retry(ctx, now);
+            }
             ServerMsg::Kicked { code, message } => {
                 log::info!("room {}: kicked out: {code} {message}", self.id);
                 let extended = serde_json::json!({ "custom_kickout_message": message }).to_string();
@@ -476,7 +491,11 @@ impl Room {
         if self.phase == Phase::Ended {
             return;
         }
-        self.view.on_timeout(ctx, &self.id, now);
+        // A restart hold ends only while connected: while Reconnecting nothing is reported, and
+        // the snapshot after Reconnected decides who is gone (contract §1.2).
+        if self.phase == Phase::Joined {
+            self.view.on_timeout(ctx, &self.id, now);
+        }
         if matches!(self.window_end, Some(end) if now >= end) {
             return self.fail(ctx, RETRY_TIMEOUT);
         }
@@ -519,6 +538,7 @@ impl Room {
             Some(e) if !self.token_warned => Some(e.checked_sub(timings.token_warning).unwrap_or(e)),
             _ => None,
         };
-        [link, token, self.window_end, self.view.hold_deadline()].into_iter().flatten().min()
+        let hold = self.view.hold_deadline().filter(|_| self.phase == Phase::Joined);
+        [link, token, self.window_end, hold].into_iter().flatten().min()
     }
 }

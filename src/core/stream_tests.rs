@@ -277,7 +277,9 @@ fn publishers_and_players_end_with_their_room() {
     type Case = (&'static str, fn(&mut H), (Pu, i32), (Pl, i32));
     let cases: Vec<Case> = vec![
         ("stop", |h| h.core.stop_publishing_stream(PublishChannel::Main, h.now).unwrap(), (Pu::NoPublish, 0), (Pl::Playing, 0)),
-        ("logout", |h| drop(h.core.logout_room(None, h.now)), (Pu::NoPublish, 0), (Pl::NoPlay, 0)),
+        ("logout", |h| {
+            h.core.logout_room(None, h.now).unwrap();
+        }, (Pu::NoPublish, 0), (Pl::NoPlay, 0)),
         ("switch", |h| h.core.switch_room("r", "r2", None, h.now).unwrap(), (Pu::NoPublish, 0), (Pl::NoPlay, 0)),
         (
             "kick",
@@ -518,6 +520,82 @@ fn stream_differences_after_reconnected_and_held_after_a_server_restart() {
     h.idle(300);
     assert_eq!(h.user_updates().len(), 1, "exactly one Delete");
     assert_eq!(h.core.phase("r"), Some(Phase::Joined));
+}
+
+/// Chaos-soak finding (seed 1796039053400690837): a stream's extra info that changed during a gap
+/// was reported after Reconnected, but the view kept the old value, so `get_room_stream_list`
+/// returned it and a later change back to the old value was never reported.
+#[test]
+fn extra_info_changed_during_a_gap_is_kept_in_the_view() {
+    let mut h = H::new(RoomMode::SingleRoom);
+    h.login("r", "me", notify());
+    h.connected();
+    h.login_ok_with(Login { users: &["bob"], streams: vec![stream("bob", "b1", "v1")], ..Login::default() });
+    h.clear();
+    h.lose_and_resume(Duration::from_millis(300), Login { users: &["bob"], streams: vec![stream("bob", "b1", "v2")], ..Login::default() });
+    assert!(h.events.contains(&Event::RoomStreamExtraInfoUpdate { streams: vec![stream("bob", "b1", "v2")], room_id: "r".into() }), "{:?}", h.events);
+    assert_eq!(h.core.get_room_stream_list("r", RoomStreamListType::Play), Ok(vec![stream("bob", "b1", "v2")]));
+    h.clear();
+    h.frame(ServerMsg::StreamExtraInfo { streams: vec![stream("bob", "b1", "v1")] });
+    assert_eq!(h.events, vec![Event::RoomStreamExtraInfoUpdate { streams: vec![stream("bob", "b1", "v1")], room_id: "r".into() }]);
+    assert_eq!(h.core.get_room_stream_list("r", RoomStreamListType::Play), Ok(vec![stream("bob", "b1", "v1")]));
+}
+
+/// Chaos-soak finding (seed 1796039053400690837): the restart hold ended while the room was
+/// Reconnecting, so every user and stream still held was deleted during Reconnecting (§1.2: the
+/// difference comes after Reconnected) and added again after it: a flap for those who were back.
+#[test]
+fn a_restart_hold_that_ends_while_reconnecting_reports_only_the_difference_after_reconnected() {
+    let mut h = H::new(RoomMode::SingleRoom);
+    h.login("r", "me", notify());
+    h.connected();
+    h.login_ok_with(Login { users: &["bob", "carol"], streams: vec![stream("bob", "b1", ""), stream("carol", "c1", "")], ..Login::default() });
+    // The server restarted and lost everything: bob, carol, b1 and c1 are held.
+    h.disconnect();
+    h.advance(Duration::from_millis(500));
+    h.connected();
+    h.login_ok_with(Login { state_age_ms: 1000, ..Login::default() });
+    h.clear();
+    // Lost again at once; the hold (89 s) ends while Reconnecting.
+    h.disconnect();
+    h.advance(Duration::from_secs(120));
+    assert_eq!(h.reasons(), vec![(R::Reconnecting, CONNECT_TEMPORARY_BROKEN)]);
+    assert!(h.user_updates().is_empty() && h.stream_updates().is_empty(), "nothing while Reconnecting: {:?}", h.events);
+    // Back (a fresh session, the server is no longer young): bob and b1 came back, carol did not.
+    let attempts = h.connects.len();
+    while h.connects.len() == attempts {
+        h.advance(Duration::from_millis(100));
+    }
+    h.connected();
+    h.login_ok_with(Login { users: &["bob"], streams: vec![stream("bob", "b1", "")], state_age_ms: 121_000, ..Login::default() });
+    assert_eq!(h.user_updates(), vec![(UpdateType::Delete, vec!["carol".into()])], "no Delete/Add for bob");
+    assert_eq!(h.stream_updates(), vec![(UpdateType::Delete, vec!["c1".into()], r#"{"stream_delete_reason":[{"stream_id":"c1","code":1}]}"#.into())]);
+    h.idle(200);
+    assert_eq!(h.user_updates().len(), 1, "nothing more: {:?}", h.events);
+}
+
+/// The same engine resumes its session on the restarted server before the others are back (a
+/// short cut within the restart grace): they stay held, nobody flaps (§1.7).
+#[test]
+fn a_resumed_session_on_a_young_server_keeps_holding() {
+    let mut h = H::new(RoomMode::SingleRoom);
+    h.login("r", "me", notify());
+    h.connected();
+    h.login_ok_with(Login { users: &["bob", "carol"], streams: vec![stream("bob", "b1", "")], ..Login::default() });
+    h.disconnect();
+    h.advance(Duration::from_millis(500));
+    h.connected();
+    h.login_ok_with(Login { state_age_ms: 1000, ..Login::default() });
+    h.clear();
+    h.lose_and_resume(Duration::from_secs(2), Login { state_age_ms: 3500, ..Login::default() });
+    assert!(h.user_updates().is_empty() && h.stream_updates().is_empty(), "still held: {:?}", h.events);
+    // bob is back with b1; carol never comes: one Delete at restart + grace.
+    h.frame(ServerMsg::UserUpdate { update: UserUpdateKind::Add, users: vec![User::new("bob", "name-bob")] });
+    h.frame(ServerMsg::StreamUpdate { update: UserUpdateKind::Add, streams: vec![stream("bob", "b1", "")], reasons: vec![] });
+    assert!(h.user_updates().is_empty() && h.stream_updates().is_empty(), "{:?}", h.events);
+    h.idle(100);
+    assert_eq!(h.user_updates(), vec![(UpdateType::Delete, vec!["carol".into()])]);
+    assert!(h.stream_updates().is_empty());
 }
 
 // ---- messaging and room extra info (§7.1) --------------------------------------------------------

@@ -12,6 +12,9 @@ pub(super) struct H {
     pub(super) now: Instant,
     pub(super) events: Vec<Event>,
     pub(super) connects: Vec<ConnId>,
+    /// The URL of each connection opened.
+    pub(super) urls: Vec<String>,
+    pub(super) server: String,
     pub(super) sent: Vec<(ConnId, ClientMsg)>,
     pub(super) binary: Vec<(ConnId, Vec<u8>)>,
     pub(super) closed: Vec<ConnId>,
@@ -27,17 +30,33 @@ pub(super) fn notify() -> RoomConfig {
 
 impl H {
     pub(super) fn new(mode: RoomMode) -> H {
-        let profile = EngineProfile { app_id: 7, server: URL.into(), room_mode: mode };
+        H::with_server(mode, URL)
+    }
+
+    pub(super) fn with_server(mode: RoomMode, server: &str) -> H {
+        let profile = EngineProfile { app_id: 7, server: server.into(), room_mode: mode };
         let t0 = Instant::now();
-        H { core: Core::new(&profile, Timings::default(), 42), t0, now: t0, events: vec![], connects: vec![], sent: vec![], binary: vec![], closed: vec![] }
+        H {
+            core: Core::new(&profile, Timings::default(), 42),
+            t0,
+            now: t0,
+            events: vec![],
+            connects: vec![],
+            urls: vec![],
+            server: server.into(),
+            sent: vec![],
+            binary: vec![],
+            closed: vec![],
+        }
     }
 
     pub(super) fn pump(&mut self) {
         while let Some(o) = self.core.poll_output() {
             match o {
                 Output::Connect { conn, url } => {
-                    assert_eq!(url, URL);
-                    self.connects.push(conn)
+                    assert!(server_urls(&self.server).contains(&url), "{url} is one of {}", self.server);
+                    self.connects.push(conn);
+                    self.urls.push(url);
                 }
                 Output::Send { conn, msg } => self.sent.push((conn, msg)),
                 Output::SendBinary { conn, data } => self.binary.push((conn, data)),
@@ -697,4 +716,52 @@ fn shutdown_says_goodbye_without_events() {
     assert!(h.events.is_empty());
     assert_eq!(h.sent, vec![(h.last_conn(), ClientMsg::Logout { destroyed: true })]);
     assert_eq!(h.core.poll_timeout(), None);
+}
+
+/// Contract §8: a comma-separated server list; the first attempt uses the first URL (trimmed),
+/// each new attempt (a failed one, a reconnect) the next one, wrapping around; a room keeps its
+/// session (and room_session_id) when it resumes on another server.
+#[test]
+fn each_attempt_moves_to_the_next_server_of_the_list() {
+    let mut h = H::with_server(RoomMode::SingleRoom, " ws://a:1 ,ws://b:2, ws://c:3");
+    h.login("r", "u", notify());
+    assert_eq!(h.urls, vec!["ws://a:1"], "first attempt on the first URL, trimmed");
+    // The first attempt fails: the next one goes to b (within 0.5 s), then c, then a again.
+    h.disconnect();
+    h.advance(Duration::from_millis(500));
+    assert_eq!(h.urls, vec!["ws://a:1", "ws://b:2"]);
+    h.disconnect();
+    h.advance(Duration::from_secs(5));
+    h.disconnect();
+    h.advance(Duration::from_secs(5));
+    assert_eq!(h.urls, vec!["ws://a:1", "ws://b:2", "ws://c:3", "ws://a:1"]);
+    // A server that cannot take the login now (its store is down): retried on the next URL,
+    // still Logining, no LoginFailed.
+    h.connected();
+    h.frame(ServerMsg::LoginRetry { code: INNER_ERROR, message: "room store: Redis unreachable".into() });
+    h.advance(Duration::from_secs(5));
+    assert_eq!(h.urls.last().map(String::as_str), Some("ws://b:2"));
+    assert!(!h.events.iter().any(|e| matches!(e, Event::RoomStateChanged { reason: R::LoginFailed, .. })), "{:?}", h.events);
+    h.connected();
+    h.login_ok(&[], 1, false);
+    assert!(h.events.iter().any(|e| matches!(e, Event::RoomStateChanged { reason: R::Logined, .. })));
+    // Its server dies: the reconnect goes to c and resumes the same session there.
+    h.disconnect();
+    h.advance(Duration::from_millis(500));
+    assert_eq!(h.urls.last().map(String::as_str), Some("ws://c:3"));
+    match h.connected() {
+        ClientMsg::Login { resume_session_id, .. } => assert_eq!(resume_session_id.as_deref(), Some("sess-1")),
+        m => panic!("{m:?}"),
+    }
+    h.login_ok(&[], 1, true);
+    let reconnected = h.events.iter().rev().find_map(|e| match e {
+        Event::RoomStateChanged { reason: R::Reconnected, extended_data, .. } => Some(extended_data.clone()),
+        _ => None,
+    });
+    assert_eq!(reconnected.as_deref(), Some(r#"{"room_session_id":"rs-1"}"#));
+    // A new login_room starts again from the first URL.
+    h.core.logout_room(Some("r"), h.now).unwrap();
+    h.pump();
+    h.login("r2", "u", notify());
+    assert_eq!(h.urls.last().map(String::as_str), Some("ws://a:1"));
 }

@@ -71,6 +71,9 @@ impl RoomView {
         if hold.is_some() {
             self.held_until = hold.max(self.held_until);
         }
+        // A hold from an earlier restart still runs (this login resumed a session made on the
+        // restarted server): who is still held stays held rather than flapping.
+        let holding = self.held_until.is_some_and(|t| t > now);
 
         if let Some(users) = snap.users {
             let fresh: BTreeMap<String, User> = users.into_iter().map(|u| (u.user_id.clone(), u)).collect();
@@ -81,6 +84,7 @@ impl RoomView {
                     None if hold.is_some() => {
                         self.held_members.insert(id.clone());
                     }
+                    None if holding && self.held_members.contains(id) => {}
                     None => gone.push(old.clone()),
                     Some(new) if new.user_name != old.user_name => {
                         gone.push(old.clone());
@@ -97,6 +101,7 @@ impl RoomView {
             }
             for u in &gone {
                 self.members.remove(&u.user_id);
+                self.held_members.remove(&u.user_id);
             }
             for u in &came {
                 self.members.insert(u.user_id.clone(), u.clone());
@@ -114,6 +119,7 @@ impl RoomView {
                 None if hold.is_some() => {
                     self.held_streams.insert(id.clone());
                 }
+                None if holding && self.held_streams.contains(id) => {}
                 // Missed during a gap: why it went is not known here; 1 (stopped) is reported.
                 None => gone.push(old.clone()),
                 Some(new) if new.user != old.user => {
@@ -132,8 +138,9 @@ impl RoomView {
         }
         for s in &gone {
             self.streams.remove(&s.stream_id);
+            self.held_streams.remove(&s.stream_id);
         }
-        for s in &came {
+        for s in came.iter().chain(&changed_info) {
             self.streams.insert(s.stream_id.clone(), s.clone());
         }
         let reasons: Vec<StreamDeleteReason> =

@@ -117,8 +117,14 @@ pub struct RoomEngine {
     driver: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// Checks that `server` is a `ws://` (or, with the `tls` feature, `wss://`) URL with a host.
+/// Checks that `server` is a `ws://` (or, with the `tls` feature, `wss://`) URL with a host, or a
+/// comma-separated list of such URLs (entries trimmed; contract §8: each new connection attempt
+/// moves to the next one). Any other entry, an empty one included, is 1000017.
 pub fn check_server_url(server: &str) -> Result<(), i32> {
+    crate::core::server_urls(server).iter().try_for_each(|u| check_one_url(u))
+}
+
+fn check_one_url(server: &str) -> Result<(), i32> {
     use tokio_tungstenite::tungstenite::http::Uri;
     let uri: Uri = server.parse().map_err(|_| ILLEGAL_PARAM)?;
     let scheme_ok = match uri.scheme_str() {
@@ -323,5 +329,20 @@ impl RoomEngine {
 impl Drop for RoomEngine {
     fn drop(&mut self) {
         self.destroy();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_lists_are_checked_entry_by_entry() {
+        assert_eq!(check_server_url("ws://a:1"), Ok(()));
+        assert_eq!(check_server_url("ws://a:1,ws://b:2"), Ok(()));
+        assert_eq!(check_server_url("  ws://a:1 , ws://b:2  "), Ok(()), "entries are trimmed");
+        for bad in ["", "ws://a:1,", "ws://a:1,,ws://b:2", "ws://a:1,http://b:2", "ws://a:1, b:2", "tcp://a:1", ",ws://a:1"] {
+            assert_eq!(check_server_url(bad), Err(ILLEGAL_PARAM), "{bad:?}");
+        }
     }
 }

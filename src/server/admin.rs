@@ -199,6 +199,8 @@ async fn route<S: RoomStore>(node: &Node<S>, req: &Request<Incoming>, peer: Sock
         "/console/app.js" => console_asset("text/javascript; charset=utf-8", CONSOLE_APP_JS),
         "/console/md5.js" => console_asset("text/javascript; charset=utf-8", CONSOLE_MD5_JS),
         "/console/style.css" => console_asset("text/css; charset=utf-8", CONSOLE_CSS),
+        // Browsers ask for it with the console: no icon, and no 404 in the console's log.
+        "/favicon.ico" => respond(204, "image/x-icon", Bytes::new()),
         _ => respond(404, "text/plain; charset=utf-8", "not found\n"),
     }
 }
@@ -476,8 +478,18 @@ impl AdminClient {
         self.get(&format!("/?{}", ser.finish()))
     }
 
-    /// Raw GET of `path_and_query` (for tests of refused requests).
+    /// Raw GET of `path_and_query` (for tests of refused requests): the JSON answer of a 200.
     pub fn get(&self, path_and_query: &str) -> io::Result<Value> {
+        let (status, body) = self.get_text(path_and_query)?;
+        if status != 200 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("HTTP error: {status}")));
+        }
+        serde_json::from_str(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// GET of `path_and_query` (`/healthz`, `/metrics`, `/console`, …): the HTTP status and the
+    /// body as text.
+    pub fn get_text(&self, path_and_query: &str) -> io::Result<(u16, String)> {
         let tcp = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
         tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
         tcp.set_write_timeout(Some(Duration::from_secs(10)))?;
@@ -507,10 +519,12 @@ impl AdminClient {
         let text = String::from_utf8_lossy(&buf);
         let (head, body) =
             text.split_once("\r\n\r\n").ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no HTTP body"))?;
-        if !head.starts_with("HTTP/1.1 200") {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("HTTP error: {}", head.lines().next().unwrap_or(""))));
-        }
-        serde_json::from_str(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        let status = head
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse::<u16>().ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("not an HTTP answer: {}", head.lines().next().unwrap_or(""))))?;
+        Ok((status, body.to_owned()))
     }
 
     pub fn kickout_user(&self, room_id: &str, user_ids: &[&str], reason: Option<&str>) -> io::Result<Value> {

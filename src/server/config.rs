@@ -33,7 +33,7 @@ use super::ServerConfig;
 /// Prefix of the environment variables.
 pub const ENV_PREFIX: &str = "ZEGO_ROOM_";
 /// Default of `redis_prefix` (contract §8).
-pub const DEFAULT_REDIS_PREFIX: &str = "zego-room";
+pub use super::DEFAULT_REDIS_PREFIX;
 
 /// One setting: its key (TOML key; flag = key with `-`; variable = `ZEGO_ROOM_` + key in capitals).
 #[derive(Debug, Clone, Copy)]
@@ -121,8 +121,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The in-process server configuration. `redis`/`redis_prefix` are for the cluster store
-    /// (contract §8), which this function does not pass on.
+    /// The in-process server configuration (with `redis`: the cluster store, contract §8).
     pub fn server_config(&self) -> ServerConfig {
         ServerConfig {
             listen: self.listen,
@@ -134,6 +133,8 @@ impl Settings {
             node_id: self.node_id.clone(),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
+            redis: self.redis.clone(),
+            redis_prefix: self.redis_prefix.clone(),
             ..ServerConfig::default()
         }
     }
@@ -360,12 +361,10 @@ fn parse(raw: &BTreeMap<&'static str, (String, Origin)>, config_file: Option<Pat
     let ping_interval = required(get(raw, "ping_interval", secs)?, "ping_interval");
     let tls_cert = get(raw, "tls_cert", path)?;
     let tls_key = get(raw, "tls_key", path)?;
-    let redis = get(raw, "redis", |v| {
-        if v.contains("://") && !v.chars().any(char::is_whitespace) {
-            Ok(v.to_owned())
-        } else {
-            Err("not a Redis URL (redis://HOST:PORT/DB)".to_owned())
-        }
+    let redis = get(raw, "redis", |v| match ::redis::Client::open(v) {
+        // redis-rs's own parser, the one the cluster store connects with.
+        Ok(_) => Ok(v.to_owned()),
+        Err(e) => Err(format!("not a Redis URL (redis://HOST:PORT/DB): {}", e.to_string().lines().next().unwrap_or(""))),
     })?;
     let redis_prefix = required(get(raw, "redis_prefix", name_like("the prefix"))?, "redis_prefix");
     let node_id = get(raw, "node_id", name_like("the node id"))?;

@@ -1,7 +1,7 @@
 //! The room server (`zego-room-server`), embeddable in-process for examples and tests.
 //!
-//! Layout: [`store`] is the room state behind one interface (in memory here; Redis for a
-//! cluster), [`node`] is this process's sessions and connections and turns store events into
+//! Layout: [`store`] is the room state behind one interface (in memory by default; Redis for a
+//! cluster of nodes, contract §8, with [`ServerConfig::redis`]), [`node`] is this process's sessions and connections and turns store events into
 //! messages, `session` is the async shell (WebSocket accept, per-connection tasks, periodic
 //! tasks), [`admin`] is the ZEGO-style admin HTTP API and a tiny blocking client for it. [`start`]
 //! runs everything on its own thread and runtime so tests and examples need no async setup;
@@ -28,6 +28,7 @@ use tokio::sync::oneshot;
 
 pub use node::{Node, NodeConfig};
 use store::memory::MemoryStore;
+use store::redis::{RedisConfig, RedisStore};
 use store::StoreConfig;
 
 #[derive(Debug, Clone)]
@@ -43,13 +44,19 @@ pub struct ServerConfig {
     pub ping_interval: Duration,
     /// Period of online-count updates (contract: 30 s; tests shorten it).
     pub count_interval: Duration,
-    /// Names this node in logs (default: random).
+    /// Names this node in logs and in the cluster's store (default: random).
     pub node_id: Option<String>,
     /// `--tls-cert`: PEM certificate chain (leaf first). With `tls_key`, the signalling listener
     /// serves `wss://` and the admin listener `https://` (contract §9); both or neither.
     pub tls_cert: Option<PathBuf>,
     /// `--tls-key`: PEM private key of `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// `--redis URL`: join the cluster of nodes that share this Redis (contract §8); `None`
+    /// keeps all room state in this process (the embedded default).
+    pub redis: Option<String>,
+    /// `--redis-prefix`: prefix of every key and channel in Redis (the app id follows it), so
+    /// two clusters can share one Redis.
+    pub redis_prefix: String,
 }
 
 impl Default for ServerConfig {
@@ -65,9 +72,14 @@ impl Default for ServerConfig {
             node_id: None,
             tls_cert: None,
             tls_key: None,
+            redis: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
         }
     }
 }
+
+/// Default `--redis-prefix`.
+pub const DEFAULT_REDIS_PREFIX: &str = "zego-room";
 
 impl ServerConfig {
     pub fn node_config(&self) -> NodeConfig {
@@ -85,11 +97,53 @@ impl ServerConfig {
         StoreConfig { grace: self.heartbeat_timeout, ..StoreConfig::default() }
     }
 
-    fn memory_node(&self) -> Arc<Node<MemoryStore>> {
+    fn memory_node(&self, node: NodeConfig) -> Arc<Node<MemoryStore>> {
         let store = Arc::new(MemoryStore::new(self.store_config(), Instant::now()));
-        Node::new(store, self.node_config())
+        Node::new(store, node)
     }
 
+    /// Needs a tokio runtime (the store's background tasks).
+    fn redis_node(&self, url: &str, node: NodeConfig) -> io::Result<Arc<Node<RedisStore>>> {
+        let rc = RedisConfig::new(url, self.redis_prefix.clone(), self.app_id, node.node_id.clone());
+        let store = RedisStore::connect(self.store_config(), rc).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        Ok(Node::new(Arc::new(store), node))
+    }
+
+    /// Checks what can be checked before anything runs (the Redis URL's syntax).
+    fn check(&self) -> io::Result<()> {
+        if let Some(url) = &self.redis {
+            ::redis::Client::open(url.as_str()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("bad --redis URL {url:?}: {e}")))?;
+            if self.redis_prefix.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, "--redis-prefix must not be empty"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the node with the store the configuration asks for.
+async fn serve_configured(
+    config: ServerConfig,
+    ws: std::net::TcpListener,
+    admin: std::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    stop: impl Future<Output = Stop>,
+) -> io::Result<()> {
+    let node = config.node_config();
+    match config.redis.clone() {
+        None => session::serve(ws, admin, config.memory_node(node), tls, stop).await,
+        Some(url) => {
+            let node = config.redis_node(&url, node)?;
+            log::info!("node {}: cluster mode, room state in Redis {url} (prefix {}:{})", node.config().node_id, config.redis_prefix, config.app_id);
+            if !node.store.wait_healthy(Duration::from_secs(3)).await {
+                log::warn!("Redis {url} is not reachable yet: logins are refused until it is");
+            }
+            session::serve(ws, admin, node, tls, stop).await
+        }
+    }
+}
+
+impl ServerConfig {
     /// The TLS configuration of `tls_cert` + `tls_key`, `None` without them. Errors: only one of
     /// the two given, a file that cannot be read, a certificate and key that do not go together.
     fn tls(&self) -> io::Result<Option<Arc<rustls::ServerConfig>>> {
@@ -135,6 +189,7 @@ fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
 /// Binding errors (address in use) are returned before anything runs.
 pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io::Result<()> {
     let tls = config.tls()?;
+    config.check()?;
     let ws = bind(config.listen)?;
     let admin = bind(config.admin_listen)?;
     let (ws_scheme, admin_scheme) = schemes(tls.is_some());
@@ -145,7 +200,7 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io
         config.app_id,
         if config.server_secret.is_some() { "tokens checked" } else { "no authentication" }
     );
-    session::serve(ws, admin, config.memory_node(), tls, async {
+    serve_configured(config, ws, admin, tls, async {
         shutdown.await;
         Stop::Graceful
     })
@@ -157,6 +212,7 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> io
 pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
     let tls = config.tls()?;
     let tls_on = tls.is_some();
+    config.check()?;
     let ws = bind(config.listen)?;
     let admin = bind(config.admin_listen)?;
     let ws_addr = ws.local_addr()?;
@@ -167,9 +223,8 @@ pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
         .enable_all()
         .build()?;
     let (stop_tx, stop_rx) = oneshot::channel::<Stop>();
-    let node = config.memory_node();
     let thread = std::thread::Builder::new().name("zego-room-server-main".into()).spawn(move || {
-        let res = rt.block_on(session::serve(ws, admin, node, tls, async {
+        let res = rt.block_on(serve_configured(config, ws, admin, tls, async {
             // A dropped handle means nobody can stop us politely: behave as a graceful stop.
             stop_rx.await.unwrap_or(Stop::Graceful)
         }));

@@ -118,6 +118,8 @@ struct Conn {
 struct LocalSession {
     room_id: String,
     user: User,
+    /// The engine's client id (a networked store that lost its data gets it back, §1.6).
+    client_id: String,
     notify: bool,
     conn: Option<ConnId>,
     last_rx: Instant,
@@ -139,7 +141,9 @@ struct LocalSession {
 struct LocalRoom {
     ready: bool,
     last_seq: u64,
-    /// Events that arrived before the first snapshot (a networked store, right after subscribing).
+    room_session_id: String,
+    /// Events that arrived before the first snapshot (a networked store, right after subscribing),
+    /// or while the room is being re-read.
     early: Vec<Arc<RoomEvent>>,
     recent: VecDeque<(Instant, Arc<RoomEvent>)>,
     sessions: BTreeSet<SessionId>,
@@ -279,7 +283,8 @@ impl State {
     /// Applies one event to the room's view and tells the local sessions what it means for them.
     fn apply(&mut self, ev: &Arc<RoomEvent>, node_id: &str) {
         let Some(room) = self.rooms.get_mut(&ev.room_id) else { return };
-        if !room.ready {
+        if !room.ready || room.resyncing {
+            // Applied after the snapshot being read (those it does not cover).
             room.early.push(ev.clone());
             return;
         }
@@ -287,11 +292,10 @@ impl State {
             return;
         }
         if ev.seq != room.last_seq + 1 {
-            if !room.resyncing {
-                log::warn!("room {}: event {} after {}: re-reading the room", ev.room_id, ev.seq, room.last_seq);
-                room.resyncing = true;
-                self.to_resync.push(ev.room_id.clone());
-            }
+            log::warn!("room {}: event {} after {}: re-reading the room", ev.room_id, ev.seq, room.last_seq);
+            room.resyncing = true;
+            room.early.push(ev.clone());
+            self.to_resync.push(ev.room_id.clone());
             return;
         }
         room.last_seq = ev.seq;
@@ -361,9 +365,14 @@ impl State {
                 }
             }
             EventKind::SessionResumed { session_id, node_id: on } => {
-                // Attached on another node: the copy here (detached) is stale.
-                if update && on != node_id && self.sessions.get(session_id).is_some_and(|s| s.conn.is_none()) {
-                    self.drop_session(session_id);
+                // Attached on another node: the copy here is stale (its engine moved; a
+                // connection still open here is a dead one this node has not noticed yet).
+                if update && on != node_id {
+                    if let Some(s) = self.drop_session(session_id) {
+                        if let Some(c) = s.conn {
+                            self.close(c, CloseCode::Normal);
+                        }
+                    }
                 }
             }
             EventKind::StreamAdded { record } => {
@@ -530,17 +539,22 @@ impl<S: RoomStore> Node<S> {
     /// Work collected under the lock that needs the store: unsubscribe emptied rooms, re-read
     /// rooms where a gap was seen.
     async fn after_events(&self) {
-        let (unsub, resync) = {
-            let mut st = self.state.lock();
-            (std::mem::take(&mut st.to_unsubscribe), std::mem::take(&mut st.to_resync))
-        };
+        let unsub = std::mem::take(&mut self.state.lock().to_unsubscribe);
         for room in unsub {
             let still_here = self.state.lock().rooms.contains_key(&room);
             if !still_here {
                 let _ = self.store.unsubscribe(&room).await;
             }
         }
-        for room in resync {
+    }
+
+    /// Re-reads the rooms where a gap was seen (or that a networked store reset). Only from the
+    /// periodic flush, so a store that is slow to answer never holds up a connection's frames.
+    async fn resync_pending(&self) {
+        let mut rooms = std::mem::take(&mut self.state.lock().to_resync);
+        rooms.sort();
+        rooms.dedup();
+        for room in rooms {
             self.resync(&room).await;
         }
     }
@@ -770,6 +784,15 @@ impl<S: RoomStore> Node<S> {
             st.send(conn, &ServerMsg::LoginFailed { code, message });
             Flow::Close(CloseCode::Normal, "")
         };
+        // The store could not be reached for a few seconds (contract §8): not a verdict, the
+        // engine tries again.
+        let busy = |e: StoreError| {
+            let mut st = self.state.lock();
+            let peer = st.conns.get(&conn).map(|c| c.peer.to_string()).unwrap_or_default();
+            log::warn!("{peer}: login of {user_id} to room {room_id} refused for now: {e}");
+            st.send(conn, &ServerMsg::LoginRetry { code: ec::INNER_ERROR, message: e.to_string() });
+            Flow::Close(CloseCode::Again, "")
+        };
         {
             let mut st = self.state.lock();
             if st.conns.get(&conn).is_some_and(|c| c.session.is_some()) {
@@ -797,7 +820,7 @@ impl<S: RoomStore> Node<S> {
                 Ok(ResumeOutcome::Resumed { snapshot, missed }) => {
                     log::info!("room {room_id}: user {user_id} (session {rsid}) resumed");
                     let token = self.state.lock().sessions.get(&rsid).and_then(|s| s.token.clone());
-                    return self.register(conn, room_id, rsid, user, user_status_notify, token, snapshot, true, missed, now).await;
+                    return self.register(conn, room_id, rsid, (user, client_id), user_status_notify, token, snapshot, true, missed, now).await;
                 }
                 Ok(ResumeOutcome::Kicked { code, message }) => {
                     self.release_room(&room_id).await;
@@ -808,7 +831,7 @@ impl<S: RoomStore> Node<S> {
                 Ok(ResumeOutcome::Gone) => self.release_room(&room_id).await,
                 Err(e) => {
                     self.release_room(&room_id).await;
-                    return fail(ec::INNER_ERROR, e.to_string());
+                    return busy(e);
                 }
             }
         }
@@ -825,7 +848,7 @@ impl<S: RoomStore> Node<S> {
         let req = JoinRequest {
             room_id: room_id.clone(),
             user: user.clone(),
-            client_id,
+            client_id: client_id.clone(),
             session_id: sid.clone(),
             max_members: max_member_count,
             node_id: self.cfg.node_id.clone(),
@@ -833,7 +856,7 @@ impl<S: RoomStore> Node<S> {
         match self.store.join(req, now).await {
             Ok(JoinOutcome::Joined(snapshot)) => {
                 log::info!("room {room_id}: user {user_id} (session {sid}) logged in");
-                self.register(conn, room_id, sid, user, user_status_notify, token, snapshot, false, Vec::new(), now).await
+                self.register(conn, room_id, sid, (user, client_id), user_status_notify, token, snapshot, false, Vec::new(), now).await
             }
             Ok(JoinOutcome::RoomFull) => {
                 self.release_room(&room_id).await;
@@ -841,7 +864,7 @@ impl<S: RoomStore> Node<S> {
             }
             Err(e) => {
                 self.release_room(&room_id).await;
-                fail(ec::INNER_ERROR, e.to_string())
+                busy(e)
             }
         }
     }
@@ -870,7 +893,7 @@ impl<S: RoomStore> Node<S> {
         conn: ConnId,
         room_id: String,
         sid: SessionId,
-        user: User,
+        who: (User, String),
         notify: bool,
         token: Option<TokenInfo>,
         snap: Snapshot,
@@ -878,7 +901,7 @@ impl<S: RoomStore> Node<S> {
         missed: Vec<StoredMessage>,
         now: Instant,
     ) -> Flow {
-        let flow = self.register_locked(conn, &room_id, &sid, user, notify, token, snap, resumed, missed, now);
+        let flow = self.register_locked(conn, &room_id, &sid, who, notify, token, snap, resumed, missed, now);
         if flow.is_none() {
             // The connection died while the store was asked: the session stays, detached, for
             // the grace (a resume may still come).
@@ -896,7 +919,7 @@ impl<S: RoomStore> Node<S> {
         conn: ConnId,
         room_id: &str,
         sid: &str,
-        user: User,
+        (user, client_id): (User, String),
         notify: bool,
         token: Option<TokenInfo>,
         snap: Snapshot,
@@ -913,6 +936,7 @@ impl<S: RoomStore> Node<S> {
         if !room.ready {
             room.ready = true;
             room.last_seq = snap.seq;
+            room.room_session_id = snap.room_session_id.clone();
             room.members = snap.members.iter().map(|u| (u.user_id.clone(), u.clone())).collect();
             room.streams = snap.streams.iter().map(|r| (r.stream.stream_id.clone(), r.clone())).collect();
             room.extra_info = snap.extra_info.clone();
@@ -957,6 +981,7 @@ impl<S: RoomStore> Node<S> {
             LocalSession {
                 room_id: room_id.to_owned(),
                 user,
+                client_id,
                 notify,
                 conn: Some(conn),
                 last_rx: now,
@@ -1052,15 +1077,22 @@ impl<S: RoomStore> Node<S> {
                 })
                 .collect()
         };
+        // While the store is known to be down (it says so itself), failures are not news.
+        let healthy = self.store.healthy();
         if !batch.is_empty() {
             if let Err(e) = self.store.refresh(batch, now).await {
-                log::warn!("{e}");
+                if healthy {
+                    log::warn!("{e}");
+                }
             }
         }
         if let Err(e) = self.store.reap(now).await {
-            log::warn!("{e}");
+            if healthy {
+                log::warn!("{e}");
+            }
         }
         self.after_events().await;
+        self.resync_pending().await;
     }
 
     /// Attached sessions silent for 3 ping intervals + 1 s: the connection is closed and the
@@ -1124,9 +1156,11 @@ impl<S: RoomStore> Node<S> {
         let snap = match self.store.snapshot(room_id, now).await {
             Ok(s) => s,
             Err(e) => {
+                // Still resyncing (events keep being held): tried again on the next round.
                 log::warn!("room {room_id}: resync failed: {e}");
-                if let Some(r) = self.state.lock().rooms.get_mut(room_id) {
-                    r.resyncing = false;
+                let mut st = self.state.lock();
+                if st.rooms.contains_key(room_id) {
+                    st.to_resync.push(room_id.to_owned());
                 }
                 return;
             }
@@ -1136,6 +1170,7 @@ impl<S: RoomStore> Node<S> {
         let st = &mut *guard;
         let Some(room) = st.rooms.get_mut(room_id) else { return };
         room.resyncing = false;
+        let held = std::mem::take(&mut room.early);
         let Some(snap) = snap else {
             // The room is gone: every local session of it ended.
             let sids: Vec<SessionId> = room.sessions.iter().cloned().collect();
@@ -1210,6 +1245,13 @@ impl<S: RoomStore> Node<S> {
                 }
             }
         }
+        // Events that arrived while the room was being read and that the snapshot does not cover.
+        let mut held: Vec<Arc<RoomEvent>> = held.into_iter().filter(|e| e.seq > snap.seq).collect();
+        held.sort_by_key(|e| e.seq);
+        held.dedup_by_key(|e| e.seq);
+        for ev in held {
+            st.apply(&ev, &self.cfg.node_id);
+        }
     }
 
     /// Graceful stop: every connection gets a close frame; sessions stay in the store.
@@ -1239,6 +1281,40 @@ impl<S: RoomStore> Node<S> {
 impl<S: RoomStore> EventSink for Node<S> {
     fn on_event(&self, event: Arc<RoomEvent>) {
         self.state.lock().apply(&event, &self.cfg.node_id);
+    }
+
+    fn on_room_reset(&self, room_id: &str) {
+        let mut st = self.state.lock();
+        if let Some(room) = st.rooms.get_mut(room_id) {
+            // Even if a re-read is under way: it may have read before what was lost.
+            if room.ready {
+                room.resyncing = true;
+                st.to_resync.push(room_id.to_owned());
+            }
+        }
+    }
+
+    fn local_sessions(&self) -> Vec<HeldSession> {
+        let st = self.state.lock();
+        st.sessions
+            .iter()
+            .filter_map(|(sid, s)| {
+                let room = st.rooms.get(&s.room_id).filter(|r| r.ready)?;
+                Some(HeldSession {
+                    room_id: s.room_id.clone(),
+                    room_session_id: room.room_session_id.clone(),
+                    session_id: sid.clone(),
+                    user: s.user.clone(),
+                    client_id: s.client_id.clone(),
+                    attached: s.conn.is_some(),
+                    last_rx: s.last_rx,
+                    streams: room.streams.values().filter(|r| &r.session_id == sid).cloned().collect(),
+                    room_seq: room.last_seq,
+                    last_msg_id: room.last_msg_id,
+                    max_members: 0,
+                })
+            })
+            .collect()
     }
 
     fn on_sei(&self, room_id: &str, stream_id: &str, frame: Bytes) {

@@ -2,3 +2,4 @@
 pub mod certs;
 pub mod harness;
 pub mod proxy;
+pub mod redis;

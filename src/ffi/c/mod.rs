@@ -97,7 +97,8 @@ pub enum zego_room_mode {
 #[repr(C)]
 pub struct zego_engine_profile {
     pub app_id: u32,
-    /// `"ws://host:port"` or `"wss://host:port"`.
+    /// `"ws://host:port"` or `"wss://host:port"`, or a comma-separated list of them (a cluster,
+    /// contract §8: the first attempt uses the first, each new attempt the next).
     pub server: *const c_char,
     /// A value other than the constants returns 1000017.
     pub room_mode: zego_room_mode,

@@ -18,8 +18,8 @@ use crate::protocol::MsgKind;
 
 /// What a kicked duplicate login is told (contract §1.6).
 pub const DUPLICATE_LOGIN_MESSAGE: &str = "same user_id logged in elsewhere";
-/// Answers a session remembers for resends (per session).
-const RECENT_SENDS: usize = 32;
+/// Answers a client remembers for resends.
+pub(crate) const RECENT_SENDS: usize = 32;
 
 fn random_id() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
@@ -48,11 +48,11 @@ struct Room {
 struct Session {
     room_id: String,
     user: User,
+    /// Whose answers to resends this session shares (see `Inner::client_sends`).
+    sends_key: String,
     /// Removed at this time unless refreshed.
     deadline: Instant,
     attached: bool,
-    /// (client seq, code, message id) of the last sends, for resends.
-    recent_sends: VecDeque<(i32, i32, u64)>,
     /// When this session's last broadcasts went out (rate limit).
     broadcast_times: VecDeque<Instant>,
 }
@@ -74,6 +74,12 @@ struct Inner {
     forbidden: HashSet<String>,
     tombstones: HashMap<SessionId, (i32, String)>,
     tombstone_order: VecDeque<(Instant, SessionId)>,
+    /// (client seq, code, message id) of each client's last sends and when the last was made.
+    /// Per client, not per session: a message whose answer was lost is resent after the
+    /// reconnect, and when that reconnect is a fresh login (the grace passed) the new session
+    /// must still recognise it, or the room gets it twice (§7.1 "reliably", each once). Clients
+    /// without an id are keyed by session. Forgotten after `tombstone_ttl` without a send.
+    client_sends: HashMap<String, (VecDeque<(i32, i32, u64)>, Instant)>,
 }
 
 pub struct MemoryStore {
@@ -94,6 +100,7 @@ impl MemoryStore {
                 forbidden: HashSet::new(),
                 tombstones: HashMap::new(),
                 tombstone_order: VecDeque::new(),
+                client_sends: HashMap::new(),
             }),
             sink: OnceLock::new(),
         }
@@ -243,9 +250,9 @@ impl Inner {
             Session {
                 room_id: req.room_id.clone(),
                 user: req.user.clone(),
+                sends_key: if req.client_id.is_empty() { format!("session {}", req.session_id) } else { req.client_id.clone() },
                 deadline: now + self.cfg.grace,
                 attached: true,
-                recent_sends: VecDeque::new(),
                 broadcast_times: VecDeque::new(),
             },
         );
@@ -310,6 +317,7 @@ impl Inner {
                 self.tombstones.remove(&id);
             }
         }
+        self.client_sends.retain(|_, (_, last)| now.saturating_duration_since(*last) < ttl);
     }
 
     fn kick(&mut self, emit: &mut Emit, room_id: &str, user_ids: &[String], code: i32, message: &str, now: Instant) {
@@ -379,8 +387,9 @@ impl Inner {
             None => None,
         };
         let mut session = session;
-        if let (Some(s), Some(seq)) = (session.as_deref(), req.client_seq) {
-            if let Some(&(_, code, id)) = s.recent_sends.iter().find(|(q, _, _)| *q == seq) {
+        let sends_key = session.as_deref().map(|s| s.sends_key.clone());
+        if let (Some(key), Some(seq)) = (&sends_key, req.client_seq) {
+            if let Some(&(_, code, id)) = self.client_sends.get(key).and_then(|(recent, _)| recent.iter().find(|(q, _, _)| *q == seq)) {
                 return if code == 0 { Ok(id) } else { Err(code) };
             }
         }
@@ -432,14 +441,16 @@ impl Inner {
             emit.send(room, &req.room_id, EventKind::Message { message });
             id
         });
-        if let (Some(s), Some(seq)) = (session, req.client_seq) {
+        if let (Some(key), Some(seq)) = (sends_key, req.client_seq) {
             let (code, id) = match result {
                 Ok(id) => (0, id),
                 Err(c) => (c, 0),
             };
-            s.recent_sends.push_back((seq, code, id));
-            if s.recent_sends.len() > RECENT_SENDS {
-                s.recent_sends.pop_front();
+            let (recent, last) = self.client_sends.entry(key).or_insert_with(|| (VecDeque::new(), now));
+            recent.push_back((seq, code, id));
+            *last = now;
+            if recent.len() > RECENT_SENDS {
+                recent.pop_front();
             }
         }
         result
@@ -623,5 +634,3 @@ impl RoomStore for MemoryStore {
     }
 }
 
-#[cfg(test)]
-mod tests;

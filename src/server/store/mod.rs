@@ -13,6 +13,9 @@
 //! virtual clock in tests); a networked store uses its own clock and ignores it.
 
 pub mod memory;
+pub mod redis;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -149,6 +152,35 @@ pub trait EventSink: Send + Sync + 'static {
     fn on_event(&self, event: Arc<RoomEvent>);
     /// A side-data frame (already encoded for players) of `stream_id` in `room_id`.
     fn on_sei(&self, room_id: &str, stream_id: &str, frame: bytes::Bytes);
+    /// A networked store may have lost events of `room_id` (its event connection dropped, or
+    /// the store lost its data): the node re-reads the room and tells its sessions the difference.
+    fn on_room_reset(&self, _room_id: &str) {}
+    /// The sessions this node holds, for a networked store that lost its data and registers
+    /// them again (contract §8). Called without any store lock held.
+    fn local_sessions(&self) -> Vec<HeldSession> {
+        Vec::new()
+    }
+}
+
+/// A session as its node holds it (see [`EventSink::local_sessions`]).
+#[derive(Debug, Clone)]
+pub struct HeldSession {
+    pub room_id: String,
+    pub room_session_id: String,
+    pub session_id: SessionId,
+    pub user: User,
+    pub client_id: String,
+    /// A connection carries it now.
+    pub attached: bool,
+    /// The last frame received from it.
+    pub last_rx: Instant,
+    /// Its streams as the node's view of the room has them.
+    pub streams: Vec<StreamRecord>,
+    /// The node's view of the room: last event sequence number and message id.
+    pub room_seq: u64,
+    pub last_msg_id: u64,
+    /// 0 = unknown/unlimited.
+    pub max_members: u32,
 }
 
 /// Store counters for `/metrics` (a networked store; the memory store reports zeros).

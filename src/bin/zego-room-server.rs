@@ -25,10 +25,6 @@ fn main() -> ExitCode {
         Err(e) => return refuse(e),
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    match &settings.config_file {
-        Some(f) => log::info!("settings from {}: {}", f.display(), settings.describe_origins()),
-        None => log::info!("settings: {}", settings.describe_origins()),
-    }
 
     let config = settings.server_config();
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -37,6 +33,12 @@ fn main() -> ExitCode {
     };
     let res = rt.block_on(async {
         let stop = async {
+            // First polled once both listeners are bound: a refusal (address in use) stays the
+            // only line on stderr.
+            match &settings.config_file {
+                Some(f) => log::info!("settings from {}: {}", f.display(), settings.describe_origins()),
+                None => log::info!("settings: {}", settings.describe_origins()),
+            }
             #[cfg(unix)]
             {
                 use tokio::signal::unix::{signal, SignalKind};

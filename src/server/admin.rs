@@ -1,6 +1,16 @@
 //! Admin HTTP API in the style of the ZEGO server API (`GET /?Action=..&AppId=..&Signature=..`),
 //! plus a tiny blocking client ([`AdminClient`]) for tests and examples.
 //!
+//! Besides the signed API at `/`, the admin listener serves (contract §9), unsigned:
+//!
+//! | Path | Answer |
+//! |---|---|
+//! | `GET /healthz` | `200 ok`, or `503 unhealthy: …` while the room store cannot be reached (a cluster's Redis), for load balancers |
+//! | `GET /metrics` | the node's counters and gauges, Prometheus text format 0.0.4 (names in [`super::metrics`]) |
+//! | `GET /console` | the admin console: a page that calls the signed API from the browser with a secret the operator types in (`/console/app.js`, `/console/md5.js`, `/console/style.css`) |
+//!
+//! Any other path is `404`. The admin listener is meant for operators' networks only.
+//!
 //! Every answer is HTTP 200 with a JSON body `{"Code":..,"Message":..,"RequestId":..,[ "Data":..]}`.
 //! Codes (the ZEGO common return codes where one exists):
 //!
@@ -40,6 +50,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
+use super::metrics::{Gauges, CONTENT_TYPE as METRICS_CONTENT_TYPE};
 use super::node::Node;
 use super::store::{RoomStore, SendRequest};
 use super::unix_now;
@@ -109,18 +120,88 @@ pub(super) async fn serve<S: RoomStore>(l: TcpListener, node: Arc<Node<S>>, tls:
 async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, peer: SocketAddr, node: Arc<Node<S>>) {
     let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
         let node = node.clone();
-        async move {
-            let query = req.uri().query().unwrap_or("").to_owned();
-            let body = handle(&node, &query, peer).await;
-            let resp = Response::builder()
-                .header("Content-Type", "application/json; charset=utf-8")
-                .body(Full::new(Bytes::from(body.to_string())))
-                .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
-            Ok::<_, Infallible>(resp)
-        }
+        async move { Ok::<_, Infallible>(route(&node, &req, peer).await) }
     });
     if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await {
         log::debug!("admin connection {peer}: {e}");
+    }
+}
+
+/// The vendored md5 of the console page: blueimp-md5 2.19.0 (MIT, `md5.LICENSE.txt`), the npm
+/// package's `js/md5.js`, unmodified. Browsers' Web Crypto has no md5, and the admin signature
+/// (ZEGO's) is md5.
+const CONSOLE_MD5_JS: &str = include_str!("console/md5.js");
+const CONSOLE_APP_JS: &str = include_str!("console/app.js");
+const CONSOLE_HTML: &str = include_str!("console/index.html");
+const CONSOLE_CSS: &str = include_str!("console/style.css");
+/// The console talks to this origin only, runs no inline code and cannot be framed: a secret
+/// typed into it can only be used to sign requests to this listener.
+const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
+                           base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", content_type)
+        .header("Cache-Control", "no-store")
+        .body(Full::new(body.into()))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn console_asset(content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut resp = respond(200, content_type, body);
+    let h = resp.headers_mut();
+    h.insert("Content-Security-Policy", hyper::header::HeaderValue::from_static(CONSOLE_CSP));
+    h.insert("Referrer-Policy", hyper::header::HeaderValue::from_static("no-referrer"));
+    h.insert("X-Content-Type-Options", hyper::header::HeaderValue::from_static("nosniff"));
+    h.insert("X-Frame-Options", hyper::header::HeaderValue::from_static("DENY"));
+    resp
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// Routes one admin-listener request: the signed API at `/`, the unsigned operator endpoints
+/// beside it.
+async fn route<S: RoomStore>(node: &Node<S>, req: &Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    let read_only = matches!(*req.method(), hyper::Method::GET | hyper::Method::HEAD);
+    match path {
+        "/" => {
+            let query = req.uri().query().unwrap_or("");
+            let body = handle(node, query, peer).await;
+            respond(200, "application/json; charset=utf-8", body.to_string())
+        }
+        _ if !read_only => respond(405, "text/plain; charset=utf-8", "method not allowed\n"),
+        "/healthz" => {
+            if node.store.healthy() {
+                respond(200, "text/plain; charset=utf-8", "ok\n")
+            } else {
+                respond(503, "text/plain; charset=utf-8", "unhealthy: the room store cannot be reached\n")
+            }
+        }
+        "/metrics" => {
+            let gauges = Gauges {
+                connections: node.connection_count(),
+                sessions: node.session_count(),
+                rooms: node.room_count(),
+                store_healthy: node.store.healthy(),
+                store: node.store.stats(),
+            };
+            respond(200, METRICS_CONTENT_TYPE, node.metrics.render(gauges))
+        }
+        "/console" | "/console/" => {
+            let cfg = node.config();
+            let page = CONSOLE_HTML.replace("{{APP_ID}}", &cfg.app_id.to_string()).replace("{{NODE_ID}}", &html_escape(&cfg.node_id));
+            console_asset("text/html; charset=utf-8", page)
+        }
+        "/console/app.js" => console_asset("text/javascript; charset=utf-8", CONSOLE_APP_JS),
+        "/console/md5.js" => console_asset("text/javascript; charset=utf-8", CONSOLE_MD5_JS),
+        "/console/style.css" => console_asset("text/css; charset=utf-8", CONSOLE_CSS),
+        // Browsers ask for it with the console: no icon, and no 404 in the console's log.
+        "/favicon.ico" => respond(204, "image/x-icon", Bytes::new()),
+        _ => respond(404, "text/plain; charset=utf-8", "not found\n"),
     }
 }
 
@@ -146,6 +227,12 @@ async fn handle<S: RoomStore>(node: &Node<S>, query: &str, peer: SocketAddr) -> 
     let q = Query(form_urlencoded::parse(query.as_bytes()).into_owned().collect());
     let v = check_and_run(node, &q).await;
     let code = v.get("Code").and_then(Value::as_i64).unwrap_or(-1);
+    node.metrics.admin_request(q.one("Action"), code);
+    match (q.one("Action"), code) {
+        (Some("SendBroadcastMessage"), CODE_OK) => node.metrics.message(MsgKind::Broadcast),
+        (Some("SendCustomCommand"), CODE_OK) => node.metrics.message(MsgKind::Command),
+        _ => {}
+    }
     if code != CODE_OK {
         log::warn!("admin {peer}: {} refused: {} {}", q.one("Action").unwrap_or("-"), code, v["Message"]);
     } else {
@@ -391,8 +478,18 @@ impl AdminClient {
         self.get(&format!("/?{}", ser.finish()))
     }
 
-    /// Raw GET of `path_and_query` (for tests of refused requests).
+    /// Raw GET of `path_and_query` (for tests of refused requests): the JSON answer of a 200.
     pub fn get(&self, path_and_query: &str) -> io::Result<Value> {
+        let (status, body) = self.get_text(path_and_query)?;
+        if status != 200 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("HTTP error: {status}")));
+        }
+        serde_json::from_str(&body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// GET of `path_and_query` (`/healthz`, `/metrics`, `/console`, …): the HTTP status and the
+    /// body as text.
+    pub fn get_text(&self, path_and_query: &str) -> io::Result<(u16, String)> {
         let tcp = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5))?;
         tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
         tcp.set_write_timeout(Some(Duration::from_secs(10)))?;
@@ -422,10 +519,12 @@ impl AdminClient {
         let text = String::from_utf8_lossy(&buf);
         let (head, body) =
             text.split_once("\r\n\r\n").ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no HTTP body"))?;
-        if !head.starts_with("HTTP/1.1 200") {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("HTTP error: {}", head.lines().next().unwrap_or(""))));
-        }
-        serde_json::from_str(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        let status = head
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse::<u16>().ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("not an HTTP answer: {}", head.lines().next().unwrap_or(""))))?;
+        Ok((status, body.to_owned()))
     }
 
     pub fn kickout_user(&self, room_id: &str, user_ids: &[&str], reason: Option<&str>) -> io::Result<Value> {

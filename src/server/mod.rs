@@ -8,6 +8,8 @@
 //! [`run`] is the same server for an existing runtime (the binary).
 
 pub mod admin;
+pub mod config;
+pub mod metrics;
 pub mod node;
 mod session;
 #[cfg(test)]

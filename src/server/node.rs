@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::metrics::Metrics;
 use super::store::*;
 use crate::core::validate;
 use crate::error_codes as ec;
@@ -92,12 +93,13 @@ fn shrink_if_drained<T>(q: &mut VecDeque<T>) {
 }
 
 impl ConnQueue {
-    /// Queues a control message; false (and the queue is closed) when the peer is not reading.
+    /// Queues a control message. False only for the message that finds the queue full: the peer
+    /// is not reading, the queue closes (reported once); later messages are dropped silently.
     fn push(&self, msg: Outgoing) -> bool {
         let ok = {
             let mut q = self.inner.lock();
             if q.closed {
-                return false;
+                return true;
             }
             let full = q.control.len() >= OUTGOING_QUEUE && !matches!(msg, Outgoing::Close(_));
             if full {
@@ -113,18 +115,22 @@ impl ConnQueue {
         ok
     }
 
-    fn push_sei(&self, frame: Bytes) {
-        {
+    /// True when the oldest frame was dropped to make room.
+    fn push_sei(&self, frame: Bytes) -> bool {
+        let dropped = {
             let mut q = self.inner.lock();
             if q.closed {
-                return;
+                return false;
             }
-            if q.sei.len() >= SEI_QUEUE_FRAMES {
+            let full = q.sei.len() >= SEI_QUEUE_FRAMES;
+            if full {
                 q.sei.pop_front();
             }
             q.sei.push_back(frame);
-        }
+            full
+        };
         self.ready.notify_one();
+        dropped
     }
 
     pub(crate) fn next(&self) -> Next {
@@ -233,6 +239,8 @@ struct State {
     /// Rooms to unsubscribe from / resync, collected under the lock, done after it.
     to_unsubscribe: Vec<String>,
     to_resync: Vec<String>,
+    /// The node's counters (the same as `Node::metrics`).
+    metrics: Arc<Metrics>,
 }
 
 pub struct Node<S: RoomStore> {
@@ -240,6 +248,8 @@ pub struct Node<S: RoomStore> {
     cfg: NodeConfig,
     state: Mutex<State>,
     next_conn: AtomicU64,
+    /// Counters and gauges for `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 fn random_id() -> String {
@@ -257,6 +267,7 @@ impl State {
         if !conn.queue.push(msg) {
             // The task ends and the connection closes; it detaches the session (conn_closed).
             log::warn!("{}: {OUTGOING_QUEUE} messages waiting, peer not reading; disconnecting it", conn.peer);
+            self.metrics.queue_overflow();
         }
     }
 
@@ -384,9 +395,13 @@ impl State {
                 let t = self.targets(room, seq, |sid, s| pick(sid) && s.notify && s.user.user_id != user.user_id);
                 self.send_many(&t, &ServerMsg::UserUpdate { update: UserUpdateKind::Add, users: vec![user.clone()] });
             }
-            EventKind::MemberRemoved { user, .. } => {
+            EventKind::MemberRemoved { user, session_id, reason } => {
                 if update {
                     room.members.remove(&user.user_id);
+                    if *reason == LeaveReason::GraceExpired && self.sessions.contains_key(session_id) {
+                        log::info!("room {room_id}: user {} (session {session_id}) removed: heartbeat grace passed", user.user_id);
+                        self.metrics.grace_expired();
+                    }
                 }
                 let room = &self.rooms[room_id];
                 let t = self.targets(room, seq, |sid, s| pick(sid) && s.notify && s.user.user_id != user.user_id);
@@ -407,6 +422,10 @@ impl State {
                     return;
                 }
                 if let Some(s) = self.drop_session(session_id) {
+                    if *code != 0 {
+                        log::info!("room {room_id}: user {} (session {session_id}) kicked ({code}): {message}", s.user.user_id);
+                        self.metrics.kicked(*code);
+                    }
                     if let Some(c) = s.conn {
                         if *code != 0 {
                             self.send(c, &ServerMsg::Kicked { code: *code, message: message.clone() });
@@ -536,7 +555,9 @@ fn send_messages(st: &mut State, conn: ConnId, messages: &[StoredMessage]) {
 
 impl<S: RoomStore> Node<S> {
     pub fn new(store: Arc<S>, cfg: NodeConfig) -> Arc<Node<S>> {
-        let node = Arc::new(Node { store: store.clone(), cfg, state: Mutex::new(State::default()), next_conn: AtomicU64::new(1) });
+        let metrics = Arc::new(Metrics::new(&cfg.node_id));
+        let state = Mutex::new(State { metrics: metrics.clone(), ..State::default() });
+        let node = Arc::new(Node { store: store.clone(), cfg, state, next_conn: AtomicU64::new(1), metrics });
         let sink: Weak<dyn EventSink> = Arc::downgrade(&node) as Weak<dyn EventSink>;
         store.set_sink(sink);
         node
@@ -724,7 +745,10 @@ impl<S: RoomStore> Node<S> {
                         let to = if kind == MsgKind::Command { to } else { Vec::new() };
                         let req = SendRequest { room_id: room_id.clone(), from_session: Some(sid.clone()), from_user: user, kind, content, to, client_seq: Some(seq) };
                         match self.store.send_message(req, now).await {
-                            Ok(Ok(id)) => (0, id),
+                            Ok(Ok(id)) => {
+                                self.metrics.message(kind);
+                                (0, id)
+                            }
                             Ok(Err(code)) => (code, 0),
                             Err(e) => {
                                 log::warn!("room {room_id}: {e}");
@@ -806,8 +830,9 @@ impl<S: RoomStore> Node<S> {
             (s.room_id.clone(), stream_id)
         };
         let frame = Bytes::from(encode_sei_down(&stream_id, payload));
-        if let Err(e) = self.store.relay_sei(&room_id, &stream_id, frame).await {
-            log::warn!("room {room_id}: {e}");
+        match self.store.relay_sei(&room_id, &stream_id, frame).await {
+            Ok(()) => self.metrics.sei_relayed(),
+            Err(e) => log::warn!("room {room_id}: {e}"),
         }
         Flow::Continue
     }
@@ -825,6 +850,7 @@ impl<S: RoomStore> Node<S> {
             let mut st = self.state.lock();
             let peer = st.conns.get(&conn).map(|c| c.peer.to_string()).unwrap_or_default();
             log::info!("{peer}: login of {user_id} to room {room_id} refused ({code}): {message}");
+            self.metrics.login_failed(code);
             st.send(conn, &ServerMsg::LoginFailed { code, message });
             Flow::Close(CloseCode::Normal, "")
         };
@@ -1059,6 +1085,7 @@ impl<S: RoomStore> Node<S> {
             last_msg_id: snap.last_msg_id,
         };
         st.send(conn, &login_ok);
+        st.metrics.login_ok(resumed);
         if resumed {
             send_messages(st, conn, &missed);
         }
@@ -1314,6 +1341,11 @@ impl<S: RoomStore> Node<S> {
     pub fn connection_count(&self) -> usize {
         self.state.lock().conns.len()
     }
+
+    /// Rooms with at least one session held here (or a login on its way), for metrics.
+    pub fn room_count(&self) -> usize {
+        self.state.lock().rooms.len()
+    }
 }
 
 impl<S: RoomStore> EventSink for Node<S> {
@@ -1358,11 +1390,13 @@ impl<S: RoomStore> EventSink for Node<S> {
     fn on_sei(&self, room_id: &str, stream_id: &str, frame: Bytes) {
         let st = self.state.lock();
         let Some(players) = st.rooms.get(room_id).and_then(|r| r.players.get(stream_id)) else { return };
+        let mut dropped = 0;
         for sid in players {
             if let Some(conn) = st.sessions.get(sid).and_then(|s| s.conn).and_then(|c| st.conns.get(&c)) {
-                conn.queue.push_sei(frame.clone());
+                dropped += u64::from(conn.queue.push_sei(frame.clone()));
             }
         }
+        st.metrics.sei_dropped(dropped);
     }
 }
 
@@ -1383,7 +1417,7 @@ mod queue_tests {
         assert_eq!(q.waiting(), OUTGOING_QUEUE, "a full queue is still fine");
         assert!(!q.push(text("one more")), "one more message cuts the peer off");
         assert!(matches!(q.next(), Next::Closed), "the connection task ends");
-        assert!(!q.push(text("later")));
+        assert!(q.push(text("later")), "the cut-off is reported once");
         q.push_sei(Bytes::from_static(b"s"));
         assert!(matches!(q.next(), Next::Closed));
     }

@@ -306,7 +306,8 @@ impl Inner {
         let expired: Vec<SessionId> = self.sessions.iter().filter(|(_, s)| now >= s.deadline).map(|(id, _)| id.clone()).collect();
         for sid in expired {
             if let Some(s) = self.sessions.get(&sid) {
-                log::info!("room {}: user {} (session {sid}) removed: heartbeat grace passed", s.room_id, s.user.user_id);
+                // The node holding the session logs it (info) and counts it.
+                log::debug!("room {}: user {} (session {sid}) removed: heartbeat grace passed", s.room_id, s.user.user_id);
             }
             self.remove_session(emit, &sid, LeaveReason::GraceExpired, 0, "", false, now);
         }
@@ -322,7 +323,7 @@ impl Inner {
     fn kick(&mut self, emit: &mut Emit, room_id: &str, user_ids: &[String], code: i32, message: &str, now: Instant) {
         for uid in user_ids {
             let Some(sid) = self.rooms.get(room_id).and_then(|r| r.members.get(uid)).cloned() else { continue };
-            log::info!("room {room_id}: user {uid} (session {sid}) kicked ({code}): {message}");
+            log::debug!("room {room_id}: user {uid} (session {sid}) kicked ({code}): {message}");
             self.remove_session(emit, &sid, LeaveReason::Kicked, code, message, false, now);
         }
     }

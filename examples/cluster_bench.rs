@@ -360,8 +360,9 @@ fn bench_fanout() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<(Instant, String)>();
     let ready = Arc::new(AtomicUsize::new(0));
+    let closed = Arc::new(AtomicUsize::new(0));
     for i in 0..1000 {
-        let (url, tx, ready) = (nodes[i % 3].url(), tx.clone(), ready.clone());
+        let (url, tx, ready, closed) = (nodes[i % 3].url(), tx.clone(), ready.clone(), closed.clone());
         rt.spawn(async move {
             let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("connect");
             let user = format!("raw{i}");
@@ -401,6 +402,8 @@ fn bench_fanout() {
                     }
                 }
             }
+            // A member the server closed never sees a later join (raw clients do not resume).
+            closed.fetch_add(1, Ordering::SeqCst);
         });
     }
     while ready.load(Ordering::SeqCst) < 1000 {
@@ -422,7 +425,10 @@ fn bench_fanout() {
         let mut last = t;
         while got < 1000 {
             let Ok((at, who)) = rx.recv_timeout(Duration::from_secs(10)) else {
-                panic!("round {round}: {got} of 1,000 members saw the join of {user} within 10 s");
+                panic!(
+                    "round {round}: {got} of 1,000 members saw the join of {user} within 10 s ({} member connections were closed by the server)",
+                    closed.load(Ordering::SeqCst)
+                );
             };
             if who == user {
                 got += 1;
@@ -496,6 +502,8 @@ fn bench_failover(n: usize) {
 }
 
 fn main() {
+    // RUST_LOG=warn shows what the in-process nodes log (off by default).
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off")).try_init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map(String::as_str).unwrap_or("all");
     match what {

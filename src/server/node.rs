@@ -1017,6 +1017,30 @@ impl<S: RoomStore> Node<S> {
                 st.apply(ev, &self.cfg.node_id);
             }
         }
+        // A fresh login whose snapshot the view has already passed by more than `recent` holds
+        // (many logins at once on a busy node: its store answer crossed hundreds of events, or a
+        // re-read cleared `recent`): it starts from the view instead, which is as consistent as a
+        // snapshot and newer. Closing it instead (as below for a resume, whose missed messages
+        // only the store has) lost every session of a large simultaneous login that a client
+        // does not resume. The view must still hold the user (else the session ended meanwhile).
+        let snap = {
+            let room = &st.rooms[room_id];
+            let covered = room.recent.front().is_some_and(|(_, e)| e.seq <= snap.seq + 1);
+            if !resumed && room.last_seq > snap.seq && !covered && room.members.contains_key(&user.user_id) {
+                log::info!("room {room_id}: session {sid} registered behind the view ({} < {}); it starts from the view", snap.seq, room.last_seq);
+                Snapshot {
+                    room_session_id: room.room_session_id.clone(),
+                    seq: room.last_seq,
+                    members: room.members.values().cloned().collect(),
+                    streams: room.streams.values().cloned().collect(),
+                    extra_info: room.extra_info.clone(),
+                    last_msg_id: room.last_msg_id.max(snap.last_msg_id),
+                    state_age: snap.state_age,
+                }
+            } else {
+                snap
+            }
+        };
         // A session owns one connection: an older one (a resume while still attached) is closed.
         let (old_conn, plays_before) = match st.sessions.get(sid) {
             Some(old) => (old.conn.filter(|c| *c != conn), old.plays.clone()),

@@ -358,6 +358,14 @@ fn a_burst_of_simultaneous_logins_across_nodes_loses_no_member() {
         closed.load(Ordering::SeqCst)
     );
     assert_eq!(closed.load(Ordering::SeqCst), 0);
+    // Every login of the room waited until its node listened to the room, so no node saw a gap
+    // in the room's events and had to read the whole room again.
+    for i in 0..3 {
+        let admin = AdminClient::new(c.nodes[i].as_ref().unwrap().admin_addr(), APP_ID, None);
+        let (_, text) = admin.get_text("/metrics").expect("GET /metrics");
+        let rereads = text.lines().find(|l| l.starts_with("zego_room_room_rereads_total ")).expect("the re-read counter");
+        assert_eq!(rereads, "zego_room_room_rereads_total 0", "node {i}");
+    }
     drop(rt);
 }
 

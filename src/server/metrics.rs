@@ -75,6 +75,7 @@ pub struct Metrics {
     sei_frames: IntCounter,
     sei_dropped: IntCounter,
     queue_overflows: IntCounter,
+    room_rereads: IntCounter,
     admin_requests: IntCounterVec,
     connections: IntGauge,
     sessions: IntGauge,
@@ -141,6 +142,11 @@ impl Metrics {
             sei_frames: counter(&r, "zego_room_sei_frames_total", "SEI frames from publishers on this node, relayed."),
             sei_dropped: counter(&r, "zego_room_sei_frames_dropped_total", "SEI frames dropped for a slow player (its queue was full; the oldest goes)."),
             queue_overflows: counter(&r, "zego_room_queue_overflows_total", "Connections cut off because their outgoing queue was full (peer not reading)."),
+            room_rereads: counter(
+                &r,
+                "zego_room_room_rereads_total",
+                "Rooms read again from the store: a gap in a room's events, or the store's event connection was lost (a cluster in good health stays at 0).",
+            ),
             admin_requests: counter_vec(&r, "zego_room_admin_requests_total", "Admin API requests by action and answer Code.", &["action", "code"]),
             connections: gauge(&r, "zego_room_connections", "Open WebSocket connections."),
             sessions: gauge(&r, "zego_room_sessions", "Sessions held by this node (attached, or detached within the grace)."),
@@ -199,6 +205,11 @@ impl Metrics {
     /// A connection was cut off because its outgoing queue was full.
     pub fn queue_overflow(&self) {
         self.queue_overflows.inc();
+    }
+
+    /// A room's view was read again from the store (contract §8: a gap, or a lost connection).
+    pub fn room_reread(&self) {
+        self.room_rereads.inc();
     }
 
     /// An admin API request was answered `code`.

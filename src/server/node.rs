@@ -229,6 +229,11 @@ struct LocalRoom {
     resyncing: bool,
     /// Logins of this room waiting for the store (the view must not be dropped under them).
     pending: u32,
+    /// Set once the store listens to the room. Every login of the room waits for it, not only
+    /// the first: a second login that joined while the first was still subscribing produced an
+    /// event below the subscription's starting point, which nobody then delivered (a gap, and a
+    /// re-read of the whole room, on nearly every burst of logins to a new room).
+    listening: Arc<tokio::sync::OnceCell<()>>,
 }
 
 #[derive(Default)]
@@ -943,17 +948,19 @@ impl<S: RoomStore> Node<S> {
     /// not dropped while this login is pending) and the node listens to the room, so nothing after
     /// the snapshot can be missed. Every call is matched by one `release_room`.
     async fn prepare_room(&self, room_id: &str) {
-        let fresh = {
+        let listening = {
             let mut st = self.state.lock();
-            let fresh = !st.rooms.contains_key(room_id);
-            st.rooms.entry(room_id.to_owned()).or_default().pending += 1;
-            fresh
+            let room = st.rooms.entry(room_id.to_owned()).or_default();
+            room.pending += 1;
+            room.listening.clone()
         };
-        if fresh {
-            if let Err(e) = self.store.subscribe(room_id).await {
-                log::warn!("room {room_id}: {e}");
-            }
-        }
+        listening
+            .get_or_init(|| async {
+                if let Err(e) = self.store.subscribe(room_id).await {
+                    log::warn!("room {room_id}: {e}");
+                }
+            })
+            .await;
     }
 
     /// A session is in (fresh or resumed): the local record, `login_ok`, the catch-up.
@@ -1245,8 +1252,11 @@ impl<S: RoomStore> Node<S> {
     /// Re-reads a room after a gap in its events and sends local sessions the difference.
     async fn resync(&self, room_id: &str) {
         let now = Instant::now();
-        let after = self.state.lock().rooms.get(room_id).map(|r| r.last_msg_id);
-        let Some(after) = after else { return };
+        // Sessions registered while the room is being read started from their own snapshot,
+        // which may be newer than the one read here: only the ones present now are judged by it.
+        let before = self.state.lock().rooms.get(room_id).map(|r| (r.last_msg_id, r.sessions.clone()));
+        let Some((after, present)) = before else { return };
+        self.metrics.room_reread();
         let snap = match self.store.snapshot(room_id, now).await {
             Ok(s) => s,
             Err(e) => {
@@ -1266,8 +1276,8 @@ impl<S: RoomStore> Node<S> {
         room.resyncing = false;
         let held = std::mem::take(&mut room.early);
         let Some(snap) = snap else {
-            // The room is gone: every local session of it ended.
-            let sids: Vec<SessionId> = room.sessions.iter().cloned().collect();
+            // The room is gone: every local session of it that the read could see ended.
+            let sids: Vec<SessionId> = room.sessions.iter().filter(|sid| present.contains(*sid)).cloned().collect();
             for sid in sids {
                 if let Some(s) = st.drop_session(&sid) {
                     if let Some(c) = s.conn {
@@ -1290,10 +1300,14 @@ impl<S: RoomStore> Node<S> {
         let came: Vec<User> = members.values().filter(|u| old_members.get(&u.user_id) != Some(*u)).cloned().collect();
         let s_gone: Vec<StreamRecord> = old_streams.values().filter(|r| !streams.contains_key(&r.stream.stream_id)).cloned().collect();
         let s_came: Vec<StreamRecord> = streams.values().filter(|r| !old_streams.contains_key(&r.stream.stream_id)).cloned().collect();
+        // A session registered from a snapshot newer than this one (a login that raced the read)
+        // already has everything up to its own `from_seq`: it gets neither the difference nor a
+        // verdict from this older read, only the held events past its snapshot (below).
+        let judged = |s: &LocalSession| s.from_seq <= snap.seq;
         let sessions: Vec<(SessionId, ConnId, String, bool)> = room
             .sessions
             .iter()
-            .filter_map(|sid| st.sessions.get(sid).and_then(|s| s.conn.map(|c| (sid.clone(), c, s.user.user_id.clone(), s.notify))))
+            .filter_map(|sid| st.sessions.get(sid).filter(|s| judged(s)).and_then(|s| s.conn.map(|c| (sid.clone(), c, s.user.user_id.clone(), s.notify))))
             .collect();
         for (sid, c, me, notify) in &sessions {
             if *notify {
@@ -1331,7 +1345,7 @@ impl<S: RoomStore> Node<S> {
         }
         // Local sessions the store no longer has ended during the gap.
         let lost: Vec<SessionId> =
-            st.rooms[room_id].sessions.iter().filter(|sid| st.sessions.get(*sid).is_some_and(|s| members.get(&s.user.user_id).is_none())).cloned().collect();
+            st.rooms[room_id].sessions.iter().filter(|sid| st.sessions.get(*sid).is_some_and(|s| judged(s) && members.get(&s.user.user_id).is_none())).cloned().collect();
         for sid in lost {
             if let Some(s) = st.drop_session(&sid) {
                 if let Some(c) = s.conn {

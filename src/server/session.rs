@@ -34,10 +34,11 @@ const FLUSH: Duration = Duration::from_millis(100);
 const SILENCE_CHECK: Duration = Duration::from_millis(250);
 
 /// Small buffers: most sessions are idle and only exchange pings, so memory per session matters
-/// more than throughput (20,000 sessions must fit comfortably).
+/// more than throughput (20,000 sessions must fit comfortably). The read buffer is what one read
+/// asks the socket for; a longer frame (a login, a message) gets room for its whole length.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(1024)
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_write_buffer_size(64 * 1024 * 1024)
         .max_message_size(Some(MAX_CLIENT_FRAME_BYTES))
@@ -144,13 +145,16 @@ async fn close_ws<T: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<T>
     }
 }
 
-/// Largest WebSocket frame the server writes; longer messages go out as several frames (a
-/// fragmented message, RFC 6455 §5.4, reassembled by the peer's WebSocket layer). The write
-/// buffer of a connection keeps the capacity of the largest frame it ever wrote, so this bounds
-/// the memory an idle session holds after, say, a `login_ok` listing 99 users.
-const MAX_FRAME_OUT: usize = 1024;
+/// Messages up to this size go out as one WebSocket frame; longer ones as several frames of
+/// [`FRAGMENT`] bytes (a fragmented message, RFC 6455 §5.4, reassembled by the peer's WebSocket
+/// layer). The write buffer of a connection keeps the capacity of the largest frame it ever
+/// wrote, so these two bound the memory an idle session holds after, say, a `login_ok` listing
+/// 99 users: 256 bytes for most sessions, 512 for one that received SEI frames of 256 bytes
+/// (which still go out whole). Issue 12: 1 KiB fragments cost ~500 bytes more per session.
+const MAX_FRAME_OUT: usize = 512;
+const FRAGMENT: usize = 256;
 
-/// `msg` as the frames to write: itself if small, else fragments of at most `MAX_FRAME_OUT`.
+/// `msg` as the frames to write: itself if at most `MAX_FRAME_OUT`, else fragments of `FRAGMENT`.
 fn frames(msg: Message) -> Vec<Message> {
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
     use tokio_tungstenite::tungstenite::protocol::frame::Frame;
@@ -159,10 +163,10 @@ fn frames(msg: Message) -> Vec<Message> {
         Message::Binary(b) if b.len() > MAX_FRAME_OUT => (b, Data::Binary),
         small => return vec![small],
     };
-    let n = bytes.len().div_ceil(MAX_FRAME_OUT);
+    let n = bytes.len().div_ceil(FRAGMENT);
     (0..n)
         .map(|i| {
-            let chunk = bytes.slice(i * MAX_FRAME_OUT..((i + 1) * MAX_FRAME_OUT).min(bytes.len()));
+            let chunk = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
             let opcode = OpCode::Data(if i == 0 { first } else { Data::Continue });
             Message::Frame(Frame::message(chunk, opcode, i + 1 == n))
         })
@@ -194,8 +198,8 @@ async fn write_frame<T: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream
 
 /// One WebSocket session over `stream` (TCP, or TLS over TCP).
 async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, peer: SocketAddr, node: Arc<Node<S>>, _alive: mpsc::Sender<()>) {
-    let deadline = tokio::time::sleep(LOGIN_DEADLINE);
-    tokio::pin!(deadline);
+    // Boxed and dropped after the login: the timer would otherwise sit in every idle session.
+    let mut deadline = Some(Box::pin(tokio::time::sleep(LOGIN_DEADLINE)));
     // Boxed: the handshake's state is needed once, not for the session's life.
     let mut ws = tokio::select! {
         r = Box::pin(tokio_tungstenite::accept_async_with_config(stream, Some(ws_config()))) => match r {
@@ -205,7 +209,7 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
                 return;
             }
         },
-        _ = &mut deadline => {
+        _ = deadline.as_mut().expect("set above") => {
             log::warn!("{peer}: no WebSocket handshake within {LOGIN_DEADLINE:?}");
             return;
         }
@@ -219,7 +223,7 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
         loop {
             match queue.next() {
                 Next::Control(Outgoing::Text(t)) => {
-                    if !write(&mut ws, peer, Message::Text(t)).await {
+                    if !Box::pin(write(&mut ws, peer, Message::Text(t))).await {
                         break 'session;
                     }
                 }
@@ -228,7 +232,7 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
                     break 'session;
                 }
                 Next::Sei(frame) => {
-                    if !write(&mut ws, peer, Message::Binary(frame)).await {
+                    if !Box::pin(write(&mut ws, peer, Message::Binary(frame))).await {
                         break 'session;
                     }
                 }
@@ -249,6 +253,7 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
                 Some(Ok(Message::Text(t))) => match ClientMsg::decode(t.as_str()) {
                     Ok(msg) => {
                         got_first = true;
+                        deadline = None;
                         // Boxed: the login path's state is large and needed only while a frame is
                         // handled; inline it would sit in every idle connection's task.
                         Box::pin(node.on_text(conn, msg)).await
@@ -272,7 +277,7 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
                 }
                 Some(Ok(Message::Close(_))) | Some(Ok(Message::Frame(_))) => Flow::Continue,
             },
-            _ = &mut deadline, if !got_first => {
+            _ = async { deadline.as_mut().expect("until the first frame").await }, if !got_first => {
                 log::warn!("{peer}: closing session: no login within {LOGIN_DEADLINE:?}");
                 Flow::Close(CloseCode::Policy, "login timeout")
             }
@@ -280,7 +285,7 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
         if let Flow::Close(code, reason) = flow {
             // Flush what the node queued before the close (a login_failed, a kicked).
             while let Next::Control(Outgoing::Text(t)) = queue.next() {
-                if !write(&mut ws, peer, Message::Text(t)).await {
+                if !Box::pin(write(&mut ws, peer, Message::Text(t))).await {
                     break;
                 }
             }
@@ -291,3 +296,33 @@ async fn connection<S: RoomStore, T: AsyncRead + AsyncWrite + Unpin>(stream: T, 
     Box::pin(node.conn_closed(conn)).await;
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The connection task's future lives as long as the connection: its size is memory per
+    /// session (BENCHMARKS.md, issue 12). Printed, and bounded so a change that inlines a large
+    /// state into it shows up here.
+    #[tokio::test]
+    async fn connection_future_stays_small() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (stream, peer) = l.accept().await.unwrap();
+        let cfg = super::super::ServerConfig::default();
+        let node = cfg.memory_node(cfg.node_config());
+        let (alive, _rx) = mpsc::channel::<()>(1);
+        let fut = connection(stream, peer, node, alive);
+        let size = std::mem::size_of_val(&fut);
+        eprintln!("connection future: {size} bytes");
+        eprintln!(
+            "ws {} sleep {} notified {} tcp {}",
+            std::mem::size_of::<WebSocketStream<tokio::net::TcpStream>>(),
+            std::mem::size_of::<tokio::time::Sleep>(),
+            std::mem::size_of::<tokio::sync::futures::Notified<'static>>(),
+            std::mem::size_of::<tokio::net::TcpStream>()
+        );
+        assert!(size <= 900, "connection future {size} bytes (was 1,344 before the login timer and the writes were boxed)");
+    }
+}

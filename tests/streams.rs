@@ -309,10 +309,11 @@ fn a_slow_player_loses_its_oldest_frames_and_slows_nobody() {
     assert!(slowest < Duration::from_millis(50), "the publisher is never slowed: {slowest:?}");
     std::thread::sleep(Duration::from_millis(500));
     proxy.set_blackhole(false);
-    std::thread::sleep(Duration::from_secs(2));
+    // What the proxy held arrives once it lets bytes through again (give a loaded machine time).
+    assert!(eventually(Duration::from_secs(10), || !s.sei("feed").is_empty()), "the slow player got no frame after the cut ended");
+    std::thread::sleep(Duration::from_secs(1));
     let got = s.sei("feed");
     assert!(got.len() < sent.len(), "the slow player lost frames: {}", got.len());
-    assert!(!got.is_empty());
     // What it got is in order, each once, byte for byte, and ends with the newest frames.
     let idx: Vec<u32> = got.iter().map(|g| u32::from_be_bytes([g[0], g[1], g[2], g[3]])).collect();
     assert!(idx.windows(2).all(|w| w[0] < w[1]), "in order, no duplicates");

@@ -145,28 +145,30 @@ async fn close_ws<T: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<T>
     }
 }
 
-/// Messages up to this size go out as one WebSocket frame; longer ones as several frames of
-/// [`FRAGMENT`] bytes (a fragmented message, RFC 6455 §5.4, reassembled by the peer's WebSocket
-/// layer). The write buffer of a connection keeps the capacity of the largest frame it ever
-/// wrote, so these two bound the memory an idle session holds after, say, a `login_ok` listing
-/// 99 users: 256 bytes for most sessions, 512 for one that received SEI frames of 256 bytes
-/// (which still go out whole). Issue 12: 1 KiB fragments cost ~500 bytes more per session.
+/// Signalling messages up to this size go out as one WebSocket frame; longer ones as several
+/// frames of [`FRAGMENT`] bytes (a fragmented message, RFC 6455 §5.4, reassembled by the peer's
+/// WebSocket layer). The write buffer of a connection keeps the capacity of the largest frame it
+/// ever wrote, so this bounds the memory an idle session holds after, say, a `login_ok` listing
+/// 99 users: ~256 bytes (issue 12: 1 KiB fragments cost ~500 bytes more per session).
 const MAX_FRAME_OUT: usize = 512;
 const FRAGMENT: usize = 256;
+/// SEI frames (binary) keep 1 KiB fragments: only players hold them, and 256-byte fragments cost a
+/// write each (16 per 4 KiB frame), which slowed the SEI path for every player.
+const SEI_FRAGMENT: usize = 1024;
 
-/// `msg` as the frames to write: itself if at most `MAX_FRAME_OUT`, else fragments of `FRAGMENT`.
+/// `msg` as the frames to write: itself if small, else fragments (see the constants above).
 fn frames(msg: Message) -> Vec<Message> {
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
     use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-    let (bytes, first) = match msg {
-        Message::Text(t) if t.len() > MAX_FRAME_OUT => (bytes::Bytes::from(t), Data::Text),
-        Message::Binary(b) if b.len() > MAX_FRAME_OUT => (b, Data::Binary),
+    let (bytes, first, size) = match msg {
+        Message::Text(t) if t.len() > MAX_FRAME_OUT => (bytes::Bytes::from(t), Data::Text, FRAGMENT),
+        Message::Binary(b) if b.len() > SEI_FRAGMENT => (b, Data::Binary, SEI_FRAGMENT),
         small => return vec![small],
     };
-    let n = bytes.len().div_ceil(FRAGMENT);
+    let n = bytes.len().div_ceil(size);
     (0..n)
         .map(|i| {
-            let chunk = bytes.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(bytes.len()));
+            let chunk = bytes.slice(i * size..((i + 1) * size).min(bytes.len()));
             let opcode = OpCode::Data(if i == 0 { first } else { Data::Continue });
             Message::Frame(Frame::message(chunk, opcode, i + 1 == n))
         })
